@@ -1,0 +1,3 @@
+"""Argus: predictive monitoring for server fleets."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,115 @@
+"""Settings: one table, one loading path.
+
+Precedence: command-line flags > `ARGUS_*` environment > TOML config file > defaults.
+The config file is `--config`, else `$ARGUS_CONFIG`, else `$XDG_CONFIG_HOME/argus/config.toml`.
+The data directory is `ARGUS_HOME`, else `$XDG_DATA_HOME/argus`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from argus.errors import ConfigError
+
+ENV_PREFIX = "ARGUS_"
+
+
+def default_home(environ: Mapping[str, str]) -> Path:
+    """Return the data directory when no setting names one."""
+    xdg = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "argus"
+
+
+def default_config_file(environ: Mapping[str, str]) -> Path:
+    """Return the config file read when `--config` is not given."""
+    if environ.get("ARGUS_CONFIG"):
+        return Path(environ["ARGUS_CONFIG"])
+    xdg = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(xdg) / "argus" / "config.toml"
+
+
+class Settings(BaseModel):
+    """Every setting of the daemon. The environment variable is ARGUS_<NAME upper-cased>."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    home: Path = Field(description="data directory (DuckDB file, API key, models)")
+    host: str = Field(default="127.0.0.1", description="address the daemon listens on")
+    port: int = Field(default=8000, ge=0, le=65535, description="TCP port; 0 picks a free one")
+    api_key: str | None = Field(
+        default=None, min_length=16, description="API key (also read from TACHYON_API_KEY)"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="log level of the one-line-per-event stderr log"
+    )
+    threads: int = Field(default=8, ge=1, le=64, description="HTTP worker threads")
+    torch_threads: int = Field(default=1, ge=1, le=64, description="torch threads in the daemon")
+    max_body_mb: float = Field(default=10.0, gt=0, description="largest accepted request body")
+    retention_days: int = Field(default=30, ge=1, description="metrics older than this are purged")
+    window_steps: int = Field(
+        default=2016, ge=12, description="5-minute steps kept in memory per server (7 days)"
+    )
+    warmup_records: int = Field(
+        default=100, ge=1, description="records the window needs before predictions start"
+    )
+    rate_limits_enabled: bool = Field(default=True, description="apply the per-route rate limits")
+    rate_limit_storage_uri: str = Field(
+        default="memory://", description="flask-limiter storage, e.g. redis://host:6379"
+    )
+
+
+def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Collect `ARGUS_*` variables that name a setting (plus TACHYON_API_KEY)."""
+    found: dict[str, Any] = {}
+    if environ.get("TACHYON_API_KEY"):
+        found["api_key"] = environ["TACHYON_API_KEY"]
+    for name in Settings.model_fields:
+        value = environ.get(ENV_PREFIX + name.upper())
+        if value not in (None, ""):
+            found[name] = value
+    return found
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Read the `[argus]` table (or the top level) of a TOML config file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    table = data.get("argus", data)
+    if not isinstance(table, dict):
+        raise ConfigError(f"config file {path}: [argus] must be a table")
+    return table
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the settings from flags, environment, config file and defaults, in that order."""
+    environ = os.environ if environ is None else environ
+    explicit = config_file is not None
+    path = config_file or default_config_file(environ)
+    merged: dict[str, Any] = {}
+    if explicit or path.exists():
+        merged.update(read_config_file(path))
+    merged.update(settings_from_env(environ))
+    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    merged["home"] = Path(merged.get("home") or default_home(environ)).expanduser()
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc

@@ -1,0 +1,186 @@
+"""Feed-schema frames onto the 5-minute grid: bucket means, derived targets, model covariates.
+
+A "grid frame" has one row per server per observed 5-minute bucket (gaps stay gaps: a missing
+bucket is a missing row, never collapsed) with columns `server`, `profile`, `time_idx` (global
+5-minute step number since the Unix epoch, so the same step is the same time on every server),
+`timestamp` (the bucket start) and the targets of `argus.catalogue.TARGETS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from argus.catalogue import STEP_MINUTES, TARGETS, profile_for
+from argus.errors import InvalidInputError
+
+STEP_NS = STEP_MINUTES * 60 * 1_000_000_000
+DAY_STEPS = 24 * 60 // STEP_MINUTES  # 288
+TIME_COVARIATES: tuple[str, ...] = ("tod_sin", "tod_cos", "dow_sin", "dow_cos")
+LAG_SUFFIX = "_lag1d"
+LAG_COVARIATES: tuple[str, ...] = tuple(t + LAG_SUFFIX for t in TARGETS)
+GRID_COLUMNS: tuple[str, ...] = ("server", "profile", "time_idx", "timestamp", *TARGETS)
+
+# target -> the feed field it is read from (cpu_pct is derived separately).
+_DIRECT_FIELDS = {
+    "mem_pct": "mem_used_pct",
+    "swap_pct": "swap_used_pct",
+    "iowait_pct": "cpu_iowait_pct",
+    "load": "load_average",
+    "disk_pct": "disk_usage_pct",
+}
+
+
+def read_feed_file(path: Path) -> pd.DataFrame:
+    """Read a feed-schema CSV (optionally .gz) or Parquet file."""
+    name = path.name.lower()
+    try:
+        if name.endswith((".parquet", ".pq")):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc}") from exc
+    return frame
+
+
+def _naive_utc(values: pd.Series) -> pd.Series:
+    stamps = pd.to_datetime(values, utc=True, format="mixed")
+    return stamps.dt.tz_localize(None).astype("datetime64[ns]")
+
+
+def _derive_targets(frame: pd.DataFrame) -> pd.DataFrame:
+    """argus.catalogue.derive_targets, column-wise; a field the frame lacks gives NaN."""
+    nan = pd.Series(np.nan, index=frame.index)
+
+    def col(name: str) -> pd.Series:
+        return pd.to_numeric(frame[name], errors="coerce") if name in frame else nan
+
+    cpu = 100.0 - col("cpu_idle_pct")
+    # Without idle, user + sys + iowait is the same quantity (DESIGN.md §2).
+    cpu = cpu.fillna(col("cpu_user_pct") + col("cpu_sys_pct") + col("cpu_iowait_pct"))
+    out = {"cpu_pct": cpu}
+    out.update({target: col(field) for target, field in _DIRECT_FIELDS.items()})
+    return pd.DataFrame(out, index=frame.index)[list(TARGETS)].astype("float64")
+
+
+def to_grid(frame: pd.DataFrame) -> pd.DataFrame:
+    """Bucket a feed-schema frame onto the 5-minute grid (means per bucket) with the targets."""
+    missing = {"timestamp", "server_name"} - set(frame.columns)
+    if missing:
+        raise InvalidInputError(f"frame lacks column(s): {', '.join(sorted(missing))}")
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in GRID_COLUMNS})
+    stamps = _naive_utc(frame["timestamp"])
+    work = _derive_targets(frame)
+    work["server"] = frame["server_name"].astype(str)
+    work["time_idx"] = stamps.astype("int64") // STEP_NS
+    if "profile" in frame:
+        work["profile"] = frame["profile"].astype("string").where(frame["profile"].notna())
+    else:
+        work["profile"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    grouped = work.groupby(["server", "time_idx"], sort=True)
+    grid = grouped[list(TARGETS)].mean().reset_index()
+    # The latest profile a server reported wins; else the one its name implies.
+    profiles = work.dropna(subset=["profile"]).groupby("server")["profile"].last()
+    names = grid["server"].drop_duplicates()
+    by_name = {n: profiles.get(n) or profile_for(n) for n in names}
+    grid["profile"] = grid["server"].map(by_name).astype(str)
+    grid["timestamp"] = pd.to_datetime(grid["time_idx"] * STEP_NS).astype("datetime64[ns]")
+    # A metric missing from one bucket carries the server's previous value; a metric a server
+    # never sent is 0 (the model needs a number; 0 is what an absent swap or iowait means).
+    filled = grid.groupby("server")[list(TARGETS)].ffill()
+    grid[list(TARGETS)] = filled.fillna(grid.groupby("server")[list(TARGETS)].bfill()).fillna(0.0)
+    return grid[list(GRID_COLUMNS)].reset_index(drop=True)
+
+
+def steps_to_timestamps(time_idx: np.ndarray) -> np.ndarray:
+    """Grid step numbers to datetime64[ns] bucket starts."""
+    return (np.asarray(time_idx, dtype=np.int64) * STEP_NS).astype("datetime64[ns]")
+
+
+def trim_history(grid: pd.DataFrame, steps: int) -> pd.DataFrame:
+    """Keep each server's last `steps` grid steps (by time, not by row count)."""
+    last = grid.groupby("server")["time_idx"].transform("max")
+    return grid[grid["time_idx"] > last - steps].reset_index(drop=True)
+
+
+def future_rows(grid: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """`horizon` rows per server after its last bucket; targets hold the last value."""
+    last = grid.groupby("server", sort=False).tail(1)
+    reps = last.loc[last.index.repeat(horizon)].reset_index(drop=True)
+    reps["time_idx"] = reps["time_idx"].to_numpy() + np.tile(np.arange(1, horizon + 1), len(last))
+    reps["timestamp"] = steps_to_timestamps(reps["time_idx"].to_numpy())
+    return reps
+
+
+def add_covariates(grid: pd.DataFrame) -> pd.DataFrame:
+    """Add the known covariates: time of day, day of week, and each target one day earlier.
+
+    The value one day before a step is known in advance for any horizon up to a day, which
+    lets the model learn a correction to the seasonal-naive forecast. Where that value is
+    missing the latest earlier one is used (still at least a day old, so no leakage); before
+    a server's first full day it is the server's first value.
+    """
+    out = grid.copy()
+    minutes = (out["time_idx"].to_numpy() * STEP_MINUTES) % (24 * 60)
+    day = (out["time_idx"].to_numpy() // DAY_STEPS + 3) % 7  # 1970-01-01 was a Thursday
+    out["tod_sin"] = np.sin(2 * np.pi * minutes / (24 * 60))
+    out["tod_cos"] = np.cos(2 * np.pi * minutes / (24 * 60))
+    out["dow_sin"] = np.sin(2 * np.pi * day / 7)
+    out["dow_cos"] = np.cos(2 * np.pi * day / 7)
+    lagged = grid[["server", "time_idx", *TARGETS]].copy()
+    lagged["time_idx"] = lagged["time_idx"] + DAY_STEPS
+    lagged = lagged.rename(columns={t: t + LAG_SUFFIX for t in TARGETS})
+    out = out.merge(lagged, on=["server", "time_idx"], how="left", sort=False)
+    cols = list(LAG_COVARIATES)
+    out[cols] = out.groupby("server", sort=False)[cols].ffill()
+    firsts = out.groupby("server", sort=False)[list(TARGETS)].transform("first")
+    out[cols] = out[cols].fillna(firsts.rename(columns=dict(zip(TARGETS, cols, strict=True))))
+    return out
+
+
+@dataclass(frozen=True)
+class ServerSeries:
+    """One server's targets as a dense grid array (NaN rows where no sample arrived)."""
+
+    name: str
+    profile: str
+    start: int  # time_idx of values[0]
+    values: np.ndarray  # (steps, targets)
+
+    @property
+    def last(self) -> int:
+        return self.start + len(self.values) - 1
+
+    @property
+    def observed(self) -> int:
+        """Buckets that hold a sample."""
+        return int(np.isfinite(self.values[:, 0]).sum())
+
+
+def server_series(grid: pd.DataFrame) -> list[ServerSeries]:
+    """Split a grid frame into dense per-server arrays, in server-name order."""
+    out: list[ServerSeries] = []
+    for name, part in grid.groupby("server", sort=True):
+        idx = part["time_idx"].to_numpy(dtype=np.int64)
+        dense = np.full((int(idx.max() - idx.min()) + 1, len(TARGETS)), np.nan)
+        dense[idx - idx.min()] = part[list(TARGETS)].to_numpy(dtype=np.float64)
+        out.append(ServerSeries(str(name), str(part["profile"].iloc[-1]), int(idx.min()), dense))
+    return out
+
+
+def grid_to_feed(grid: pd.DataFrame) -> pd.DataFrame:
+    """A feed-schema frame whose `to_grid` is `grid` again (the target fields only)."""
+    return pd.DataFrame(
+        {
+            "timestamp": grid["timestamp"].to_numpy(),
+            "server_name": grid["server"].to_numpy(),
+            "profile": grid["profile"].to_numpy(),
+            "cpu_idle_pct": 100.0 - grid["cpu_pct"].to_numpy(),
+            **{field: grid[target].to_numpy() for target, field in _DIRECT_FIELDS.items()},
+        }
+    )

@@ -1,0 +1,82 @@
+"""The single table of warning/critical thresholds per metric, and the alert levels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from argus.catalogue import GENERIC_PROFILE
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Warning and critical values of one metric; a breach is value >= critical."""
+
+    warning: float
+    critical: float
+
+
+# Forecast targets (DESIGN.md §4) plus back_close_wait, which the connection-leak incident breaches.
+THRESHOLDS: dict[str, Threshold] = {
+    "cpu_pct": Threshold(85, 95),
+    "mem_pct": Threshold(90, 98),
+    "swap_pct": Threshold(25, 50),
+    "iowait_pct": Threshold(20, 30),
+    "disk_pct": Threshold(85, 95),
+    "back_close_wait": Threshold(200, 500),
+}
+
+# Load average depends on how many cores a profile's machines typically have.
+LOAD_THRESHOLDS: dict[str, Threshold] = {
+    "Database": Threshold(12, 16),
+    "ML Compute": Threshold(24, 32),
+    "Web API": Threshold(6, 8),
+    "Conductor Mgmt": Threshold(6, 8),
+    "ETL/Ingest": Threshold(12, 16),
+    "Risk Analytics": Threshold(12, 16),
+    GENERIC_PROFILE: Threshold(6, 8),
+}
+
+
+def threshold_for(metric: str, profile: str = GENERIC_PROFILE) -> Threshold:
+    """Return the thresholds of `metric` for a server of `profile`."""
+    if metric == "load":
+        return LOAD_THRESHOLDS.get(profile, LOAD_THRESHOLDS[GENERIC_PROFILE])
+    return THRESHOLDS[metric]
+
+
+class Level(StrEnum):
+    """Alert levels, most severe first."""
+
+    CRITICAL = "critical"
+    WARNING = "warning"
+    DEGRADED = "degraded"
+    HEALTHY = "healthy"
+
+
+@dataclass(frozen=True)
+class LevelBand:
+    """Where a level starts on the 0-100 risk scale and how dashboards show it."""
+
+    min_score: float
+    color: str
+    emoji: str
+
+    def label(self, level: Level) -> str:
+        return f"{self.emoji} {level.value.title()}"
+
+
+LEVELS: dict[Level, LevelBand] = {
+    Level.CRITICAL: LevelBand(80, "#FF0000", "🔴"),
+    Level.WARNING: LevelBand(60, "#FFA500", "🟠"),
+    Level.DEGRADED: LevelBand(50, "#FFD700", "🟡"),
+    Level.HEALTHY: LevelBand(0, "#00FF00", "🟢"),
+}
+
+
+def level_for(score: float) -> Level:
+    """Map a 0-100 risk score to its level."""
+    for level, band in LEVELS.items():
+        if score >= band.min_score:
+            return level
+    return Level.HEALTHY

@@ -1,0 +1,1 @@
+"""Route tables of the HTTP API, one module per area."""

@@ -1,0 +1,42 @@
+"""POST /feed/data: the one way metrics come in."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, request
+from pydantic import ValidationError
+
+from argus.daemon.ingest import ingest_batch
+from argus.daemon.limits import RATE_LIMITS
+from argus.daemon.routing import Route, respond
+from argus.daemon.schemas import ErrorBody, FeedBody, ValidationErrorBody
+from argus.records import FeedBatch, record_errors
+
+_BODY_ERRORS = {"json_invalid", "json_type", "model_type", "model_attributes_type"}
+
+
+def feed_data() -> Response:
+    try:
+        batch = FeedBatch.model_validate_json(request.get_data())
+    except ValidationError as exc:
+        errors = record_errors(exc)
+        if any(e["type"] in _BODY_ERRORS and len(e["loc"]) <= 1 for e in exc.errors()):
+            detail = f"body must be a JSON object with a 'records' list: {errors[0].reason}"
+            return respond(ErrorBody(detail=detail, status=400), 400)
+        bad = len({e.index for e in errors})
+        detail = f"{bad} invalid record(s); nothing was stored"
+        return respond(ValidationErrorBody(detail=detail, status=422, errors=errors), 422)
+    return respond(ingest_batch(current_app.extensions["argus"], batch))
+
+
+ROUTES = (
+    Route(
+        "/feed/data",
+        "POST",
+        feed_data,
+        "Push a batch of metric records (all-or-nothing)",
+        {200: FeedBody, 400: ErrorBody, 413: ErrorBody, 422: ValidationErrorBody},
+        body=FeedBatch,
+        limit=RATE_LIMITS["/feed/data"],
+        tags=("ingest",),
+    ),
+)

@@ -1,0 +1,57 @@
+"""GET /health and GET /status: public liveness and operational status."""
+
+from __future__ import annotations
+
+from flask import Response, current_app
+
+from argus import __version__
+from argus.daemon.routing import Route, respond
+from argus.daemon.schemas import HealthBody, StatusBody
+from argus.daemon.services import Services
+
+
+def health() -> Response:
+    return respond(HealthBody())
+
+
+def status() -> Response:
+    services: Services = current_app.extensions["argus"]
+    window = services.window
+    return respond(
+        StatusBody(
+            model_loaded=False,
+            model_path=None,
+            rolling_window_size=window.capacity,
+            servers_tracked=len(window.servers()),
+            last_prediction=None,
+            uptime_seconds=round(services.uptime_seconds(), 3),
+            warmup_complete=window.record_count >= services.settings.warmup_records,
+            window_records=window.record_count,
+            ticks=window.bucket_count(),
+            last_ingest=services.ingest.last_ingest,
+            data_time=window.latest,
+            version=__version__,
+        )
+    )
+
+
+ROUTES = (
+    Route(
+        "/health",
+        "GET",
+        health,
+        "Liveness for connection indicators",
+        {200: HealthBody},
+        public=True,
+        tags=("daemon",),
+    ),
+    Route(
+        "/status",
+        "GET",
+        status,
+        "Operational status of the daemon",
+        {200: StatusBody},
+        public=True,
+        tags=("daemon",),
+    ),
+)

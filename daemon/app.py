@@ -1,0 +1,89 @@
+"""create_app: the Flask application factory. It builds routes and starts no threads."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, Response, current_app, g, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import HTTPException
+
+from argus.daemon.api import feed, health, meta
+from argus.daemon.openapi import build_openapi
+from argus.daemon.routing import Route, respond
+from argus.daemon.schemas import ErrorBody
+from argus.daemon.services import Services
+from argus.keys import keys_match
+
+log = logging.getLogger("argus.http")
+
+API_KEY_HEADER = "X-API-Key"
+UNAUTHORIZED = "Invalid or missing API key"
+
+
+def all_routes() -> tuple[Route, ...]:
+    """Every route of the API, in documentation order."""
+    return (*health.ROUTES, *feed.ROUTES, *meta.ROUTES)
+
+
+def create_app(services: Services) -> Flask:
+    """Build the HTTP API over `services`; serve it with waitress (see daemon/service.py)."""
+    settings = services.settings
+    app = Flask("argus")
+    app.config["MAX_CONTENT_LENGTH"] = int(settings.max_body_mb * 1024 * 1024)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["argus"] = services
+
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=settings.rate_limit_storage_uri,
+        headers_enabled=True,
+        enabled=settings.rate_limits_enabled,
+        default_limits=[],
+    )
+    # The limit decorators hold only a weak reference to the limiter: the app must own it.
+    app.extensions["argus_limiter"] = limiter
+    routes = all_routes()
+    by_endpoint = {route.endpoint: route for route in routes}
+    for route in routes:
+        view = limiter.limit(route.limit)(route.view) if route.limit else route.view
+        app.add_url_rule(route.rule, route.endpoint, view, methods=[route.method])
+
+    app.extensions["argus_openapi"] = build_openapi(routes)
+    public = {name for name, route in by_endpoint.items() if route.public}
+
+    @app.before_request
+    def authenticate() -> Response | None:
+        g.started = time.perf_counter()
+        if request.endpoint is None or request.endpoint in public:
+            return None
+        presented = request.headers.get(API_KEY_HEADER)
+        if not keys_match(current_app.extensions["argus"].api_key, presented):
+            return respond(ErrorBody(detail=UNAUTHORIZED, status=401), 401)
+        return None
+
+    @app.after_request
+    def log_request(response: Response) -> Response:
+        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        log.debug("%s %s %d %.1fms", request.method, request.path, response.status_code, elapsed)
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        code = exc.code or 500
+        detail = exc.description or exc.name
+        if code == 413:
+            detail = f"request body exceeds the limit of {settings.max_body_mb:g} MB"
+        elif code == 429:
+            detail = f"rate limit exceeded: {exc.description}"
+        return respond(ErrorBody(detail=detail, status=code), code)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return respond(ErrorBody(detail="internal error; see the daemon log", status=500), 500)
+
+    return app

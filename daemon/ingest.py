@@ -1,0 +1,46 @@
+"""Store a validated batch durably, then add it to the in-memory window."""
+
+from __future__ import annotations
+
+from argus.catalogue import profile_for
+from argus.daemon.schemas import DuplicateKey, FeedBody, WarmupState
+from argus.daemon.services import Services
+from argus.records import FeedBatch
+from argus.storage.metrics import insert_samples
+
+MAX_LISTED_DUPLICATES = 100
+
+
+def ingest_batch(services: Services, batch: FeedBatch) -> FeedBody:
+    """Write the batch in one transaction; only what committed reaches the window."""
+    rows = batch.model_dump()["records"]
+    for row in rows:
+        row["profile"] = row["profile"] or profile_for(row["server_name"])
+    result = insert_samples(services.store, rows, services.clock())
+    services.window.add(result.inserted)
+    services.ingest.record(len(result.inserted), len(result.duplicates), services.clock())
+
+    window = services.window
+    required = services.settings.warmup_records
+    warmup = WarmupState(
+        records=window.record_count, required=required, complete=window.record_count >= required
+    )
+    if not result.inserted:
+        status, message = "ignored", "every record was already stored"
+    elif not warmup.complete:
+        status = "warming_up"
+        message = f"stored; {required - window.record_count} more records before predictions start"
+    else:
+        status, message = "accepted", f"stored {len(result.inserted)} records"
+    return FeedBody(
+        status=status,
+        accepted=len(result.inserted),
+        duplicates=len(result.duplicates),
+        duplicate_records=[
+            DuplicateKey(server_name=name, timestamp=ts)
+            for name, ts in result.duplicates[:MAX_LISTED_DUPLICATES]
+        ],
+        servers_tracked=len(window.servers()),
+        warmup=warmup,
+        message=message,
+    )

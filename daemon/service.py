@@ -1,0 +1,125 @@
+"""The daemon process: build services, rebuild the window, serve, shut down cleanly."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+from datetime import timedelta
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from waitress.server import create_server
+
+from argus.config import Settings
+from argus.daemon.app import create_app
+from argus.daemon.services import Services
+from argus.keys import resolve_api_key
+from argus.storage.metrics import purge_before, read_window_samples
+from argus.storage.store import DB_FILE_NAME, Store
+from argus.window import FleetWindow
+
+log = logging.getLogger("argus.daemon")
+
+RUNTIME_FILE_NAME = "argus.runtime.json"
+
+
+def configure_logging(level: str) -> None:
+    """One line per event on stderr."""
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    # APScheduler logs every wake-up at INFO; keep it for DEBUG runs only.
+    logging.getLogger("apscheduler").setLevel(level if level == "DEBUG" else "WARNING")
+
+
+def build_services(settings: Settings, api_key: str) -> Services:
+    """Open the store and rebuild the in-memory window from it."""
+    store = Store.open(settings.home / DB_FILE_NAME)
+    window = FleetWindow(settings.window_steps)
+    samples = read_window_samples(store, settings.window_steps)
+    window.add(samples)
+    log.info(
+        "window rebuilt from %s: %d records, %d servers",
+        store.path,
+        window.record_count,
+        len(window.servers()),
+    )
+    return Services(settings=settings, store=store, window=window, api_key=api_key)
+
+
+def purge_expired(services: Services) -> None:
+    """Retention: drop samples older than retention_days before the newest sample."""
+    latest = services.window.latest
+    if latest is None:
+        return
+    removed = purge_before(
+        services.store, latest - timedelta(days=services.settings.retention_days)
+    )
+    if removed:
+        log.info("retention: removed %d samples", removed)
+
+
+def write_runtime_file(path: Path, host: str, port: int) -> None:
+    """Tell the CLI and tests where the running daemon listens (mode 0600)."""
+    info = {"pid": os.getpid(), "host": host, "port": port, "url": f"http://{host}:{port}"}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(info, fh)
+
+
+def _raise_exit(signum: int, frame: FrameType | None) -> None:
+    # waitress's run() turns SystemExit into an orderly shutdown of its worker threads,
+    # which lets requests in flight finish.
+    raise SystemExit(0)
+
+
+def run_daemon(settings: Settings) -> int:
+    """Serve until SIGTERM or SIGINT; return the process exit status."""
+    configure_logging(settings.log_level)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    key = resolve_api_key(settings.home, settings.api_key, dict(os.environ), create=True)
+    assert key is not None  # noqa: S101 - create=True always yields a key
+    if key.created:
+        print(f"Created API key file {key.source} (mode 0600). API key: {key.value}", flush=True)
+    else:
+        log.info("API key from %s", key.source)
+
+    services = build_services(settings, key.value)
+    scheduler = BackgroundScheduler(
+        timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
+    )
+    scheduler.add_job(purge_expired, "interval", hours=1, args=[services], id="retention")
+    runtime = settings.home / RUNTIME_FILE_NAME
+    server = create_server(
+        create_app(services),
+        host=settings.host,
+        port=settings.port,
+        threads=settings.threads,
+        ident="argus",
+    )
+    port = int(server.effective_port)  # type: ignore[union-attr]
+    previous = signal.signal(signal.SIGTERM, _raise_exit)
+    try:
+        purge_expired(services)
+        scheduler.start()
+        write_runtime_file(runtime, settings.host, port)
+        log.info("listening on http://%s:%d (data dir %s)", settings.host, port, settings.home)
+        server.run()
+    except KeyboardInterrupt:
+        server.task_dispatcher.shutdown()  # type: ignore[union-attr]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        log.info("shutting down")
+        scheduler.shutdown(wait=True)
+        server.close()
+        services.store.close()
+        runtime.unlink(missing_ok=True)
+        log.info("stopped")
+    return 0

@@ -1,0 +1,53 @@
+"""Fixtures: in-process apps over a real DuckDB file, and real daemon subprocesses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from argus.config import Settings
+from argus.daemon.app import create_app
+from argus.daemon.service import build_services
+from argus.daemon.services import Services
+from tests.factories import TEST_KEY, LiveDaemon
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path / "home", rate_limits_enabled=False, max_body_mb=1.0)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    built = build_services(settings, TEST_KEY)
+    yield built
+    built.store.close()
+
+
+@pytest.fixture
+def app(services: Services) -> Flask:
+    return create_app(services)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["HTTP_X_API_KEY"] = TEST_KEY
+    return client
+
+
+@pytest.fixture
+def anon_client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[LiveDaemon]:
+    live = LiveDaemon(home=tmp_path / "daemon-home").start()
+    yield live
+    live.stop()
