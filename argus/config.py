@@ -58,6 +58,18 @@ class Settings(BaseModel):
     warmup_records: int = Field(
         default=100, ge=1, description="records the window needs before predictions start"
     )
+    cycle_check_seconds: float = Field(
+        default=5.0, gt=0, description="how often the scheduler looks for a new 5-minute bucket"
+    )
+    prediction_interval_seconds: float = Field(
+        default=300.0, gt=0, description="a prediction cycle runs at least this often"
+    )
+    alert_hysteresis: float = Field(
+        default=5.0, ge=0, le=30, description="points below a band before an alert is lowered"
+    )
+    alert_min_dwell: int = Field(
+        default=3, ge=1, description="prediction cycles a level holds before it can be lowered"
+    )
     rate_limits_enabled: bool = Field(default=True, description="apply the per-route rate limits")
     rate_limit_storage_uri: str = Field(
         default="memory://", description="flask-limiter storage, e.g. redis://host:6379"

@@ -10,7 +10,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
-from argus.daemon.api import feed, health, meta
+from argus.daemon.api import feed, health, meta, metrics, predictions
 from argus.daemon.openapi import build_openapi
 from argus.daemon.routing import Route, respond
 from argus.daemon.schemas import ErrorBody
@@ -25,7 +25,13 @@ UNAUTHORIZED = "Invalid or missing API key"
 
 def all_routes() -> tuple[Route, ...]:
     """Every route of the API, in documentation order."""
-    return (*health.ROUTES, *feed.ROUTES, *meta.ROUTES)
+    return (
+        *health.ROUTES,
+        *feed.ROUTES,
+        *predictions.ROUTES,
+        *metrics.ROUTES,
+        *meta.ROUTES,
+    )
 
 
 def create_app(services: Services) -> Flask:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from argus.catalogue import profile_for
 from argus.daemon.schemas import DuplicateKey, FeedBody, WarmupState
 from argus.daemon.services import Services
@@ -13,12 +15,18 @@ MAX_LISTED_DUPLICATES = 100
 
 def ingest_batch(services: Services, batch: FeedBatch) -> FeedBody:
     """Write the batch in one transaction; only what committed reaches the window."""
+    started = time.perf_counter()
     rows = batch.model_dump()["records"]
     for row in rows:
         row["profile"] = row["profile"] or profile_for(row["server_name"])
     result = insert_samples(services.store, rows, services.clock())
     services.window.add(result.inserted)
-    services.ingest.record(len(result.inserted), len(result.duplicates), services.clock())
+    services.telemetry.record_ingest(
+        len(result.inserted),
+        len(result.duplicates),
+        time.perf_counter() - started,
+        services.clock(),
+    )
 
     window = services.window
     required = services.settings.warmup_records

@@ -42,7 +42,11 @@ def _operation(route: Route, refs: dict[tuple[Any, str], Any]) -> dict[str, Any]
         "responses": {
             str(code): {
                 "description": model.__doc__.strip().splitlines()[0] if model.__doc__ else "",
-                "content": {"application/json": {"schema": refs[(model, "serialization")]}},
+                "content": {
+                    (route.media_type if code == 200 else "application/json"): {
+                        "schema": refs[(model, "serialization")]
+                    }
+                },
             }
             for code, model in sorted(route.all_responses().items())
         },

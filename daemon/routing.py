@@ -28,6 +28,7 @@ class Route:
     limit: str | None = None  # flask-limiter notation, e.g. "60/minute"
     public: bool = False  # public routes need no API key
     tags: tuple[str, ...] = field(default_factory=tuple)
+    media_type: str = "application/json"  # of the 200 response
 
     @property
     def endpoint(self) -> str:

@@ -32,6 +32,7 @@ class HealthBody(BaseModel):
 class StatusBody(BaseModel):
     model_loaded: bool
     model_path: str | None = Field(description="model directory relative to the data dir")
+    model: str = Field(description="the serving forecaster: 'tft:<name>' or 'baseline'")
     rolling_window_size: int = Field(description="5-minute steps kept per server")
     servers_tracked: int
     last_prediction: datetime | None
@@ -41,6 +42,7 @@ class StatusBody(BaseModel):
     ticks: int = Field(description="5-minute buckets in the window, all servers")
     last_ingest: datetime | None = Field(description="wall-clock time of the last stored batch")
     data_time: datetime | None = Field(description="newest sample time (Argus's clock)")
+    prediction_cycles: int = Field(description="prediction cycles run since start-up")
     version: str
 
 
@@ -68,3 +70,111 @@ class FeedBody(BaseModel):
     servers_tracked: int
     warmup: WarmupState
     message: str
+
+
+class AlertBadge(BaseModel):
+    """How a dashboard shows a level (the REST guide's alert levels table)."""
+
+    level: Literal["critical", "warning", "degraded", "healthy"]
+    score: float
+    color: str
+    emoji: str
+    label: str
+
+
+class DisplayMetrics(BaseModel):
+    cpu: str = Field(description="latest CPU use (100 - idle), e.g. '45.2%'")
+    memory: str
+    disk_io: str = Field(description="'n/a' when the server never sends disk_io_mb_s")
+
+
+class ForecastBody(BaseModel):
+    """P50 paths of every target (96 steps), their timestamps, and P10/P90 bands."""
+
+    timestamps: list[datetime]
+    cpu_pct: list[float]
+    mem_pct: list[float]
+    swap_pct: list[float]
+    iowait_pct: list[float]
+    load: list[float]
+    disk_pct: list[float]
+    p10: dict[str, list[float]]
+    p90: dict[str, list[float]]
+
+
+class BreachOdds(BaseModel):
+    prob_30m: float
+    prob_8h: float
+
+
+class ServerPrediction(BaseModel):
+    risk_score: float
+    profile: str
+    alert: AlertBadge
+    display_metrics: DisplayMetrics
+    forecast: ForecastBody
+    model: str = Field(description="'tft:<name>' or 'baseline' (the fallback forecaster)")
+    dominant_metric: str
+    time_to_issue: str | None
+    time_to_issue_minutes: int | None
+    breach_at: datetime | None
+    message: str
+    breach_probability: dict[str, BreachOdds]
+    last_sample: datetime
+
+
+class FleetSummaryBody(BaseModel):
+    total_servers: int
+    critical: int
+    warning: int
+    degraded: int
+    healthy: int
+    fleet_health: float
+    prob_30m: float = Field(description="P(at least one server breaches critical within 30 min)")
+    prob_8h: float = Field(description="P(at least one server breaches critical within 8 h)")
+
+
+class AlertBrief(BaseModel):
+    server_name: str
+    level: str
+    risk_score: float
+    message: str
+
+
+class PredictionsBody(BaseModel):
+    """The latest prediction cycle (computed by the scheduler, never by this request)."""
+
+    predictions: dict[str, ServerPrediction]
+    summary: FleetSummaryBody
+    alerts: list[AlertBrief]
+    timestamp: datetime = Field(description="the cycle's data time (newest 5-minute bucket)")
+    computed_at: datetime
+
+
+class ActiveAlertBody(BaseModel):
+    server_name: str
+    level: str
+    risk_score: float
+    profile: str
+    message: str
+    time_to_issue: str | None
+    time_to_issue_minutes: int | None
+    dominant_metric: str
+    since: datetime = Field(description="when this alert opened (data time)")
+    level_since: datetime
+
+
+class AlertsBody(BaseModel):
+    """Active alerts: at most one per server."""
+
+    timestamp: datetime
+    count: int
+    alerts: list[ActiveAlertBody]
+
+
+class InsufficientDataBody(ErrorBody):
+    """Predictions start once the window holds enough records."""
+
+    error: Literal["insufficient_data"] = "insufficient_data"
+    records: int
+    required: int

@@ -16,9 +16,12 @@ from waitress.server import create_server
 
 from argus.config import Settings
 from argus.daemon.app import create_app
+from argus.daemon.cycle import prediction_job
+from argus.daemon.models import ModelHolder, ServingModel, load_serving_model
 from argus.daemon.services import Services
 from argus.keys import resolve_api_key
 from argus.storage.metrics import purge_before, read_window_samples
+from argus.storage.predictions import read_open_alerts
 from argus.storage.store import DB_FILE_NAME, Store
 from argus.window import FleetWindow
 
@@ -39,19 +42,27 @@ def configure_logging(level: str) -> None:
     logging.getLogger("apscheduler").setLevel(level if level == "DEBUG" else "WARNING")
 
 
-def build_services(settings: Settings, api_key: str) -> Services:
-    """Open the store and rebuild the in-memory window from it."""
+def build_services(settings: Settings, api_key: str, model: ServingModel | None = None) -> Services:
+    """Open the store, rebuild the window and the open alerts, load the serving model."""
     store = Store.open(settings.home / DB_FILE_NAME)
     window = FleetWindow(settings.window_steps)
-    samples = read_window_samples(store, settings.window_steps)
-    window.add(samples)
+    window.add(read_window_samples(store, settings.window_steps))
     log.info(
         "window rebuilt from %s: %d records, %d servers",
         store.path,
         window.record_count,
         len(window.servers()),
     )
-    return Services(settings=settings, store=store, window=window, api_key=api_key)
+    if model is None:
+        model = load_serving_model(settings.home, settings.torch_threads)
+    return Services(
+        settings=settings,
+        store=store,
+        window=window,
+        api_key=api_key,
+        models=ModelHolder(model),
+        restored_alerts=read_open_alerts(store, dwell=settings.alert_min_dwell),
+    )
 
 
 def purge_expired(services: Services) -> None:
@@ -96,6 +107,13 @@ def run_daemon(settings: Settings) -> int:
         timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
     )
     scheduler.add_job(purge_expired, "interval", hours=1, args=[services], id="retention")
+    scheduler.add_job(
+        prediction_job,
+        "interval",
+        seconds=settings.cycle_check_seconds,
+        args=[services],
+        id="predictions",
+    )
     runtime = settings.home / RUNTIME_FILE_NAME
     server = create_server(
         create_app(services),

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+from argus.alerts import ActiveAlert
 from argus.config import Settings
+from argus.daemon.models import ModelHolder
+from argus.daemon.telemetry import Telemetry
 from argus.storage.store import Store
 from argus.window import FleetWindow
+
+if TYPE_CHECKING:
+    from argus.daemon.cycle import Snapshot
 
 
 def utc_now() -> datetime:
@@ -19,34 +25,27 @@ def utc_now() -> datetime:
 
 
 @dataclass
-class IngestStats:
-    """Counters of the feed; updated under a lock by concurrent requests."""
-
-    batches: int = 0
-    records: int = 0
-    duplicates: int = 0
-    last_ingest: datetime | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def record(self, accepted: int, duplicates: int, at: datetime) -> None:
-        with self._lock:
-            self.batches += 1
-            self.records += accepted
-            self.duplicates += duplicates
-            self.last_ingest = at
-
-
-@dataclass
 class Services:
-    """Everything a request or a job may use; built once per daemon (or per test)."""
+    """Everything a request or a job may use; built once per daemon (or per test).
+
+    `snapshot` is replaced (one reference assignment) by the prediction job and only read by
+    requests, so a GET always sees one complete cycle.
+    """
 
     settings: Settings
     store: Store
     window: FleetWindow
     api_key: str
+    models: ModelHolder
+    telemetry: Telemetry = field(default_factory=Telemetry)
     clock: Callable[[], datetime] = utc_now
     started: float = field(default_factory=time.monotonic)
-    ingest: IngestStats = field(default_factory=IngestStats)
+    snapshot: Snapshot | None = None
+    last_cycle_at: float = 0.0  # monotonic time of the last cycle attempt
+    restored_alerts: Mapping[str, ActiveAlert] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.telemetry.watch(lambda: self.snapshot)
 
     def uptime_seconds(self) -> float:
         return time.monotonic() - self.started

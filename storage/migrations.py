@@ -30,6 +30,46 @@ CREATE TABLE metrics (
 );
 """,
     ),
+    (
+        2,
+        "prediction cycles, server risks and alert events",
+        """
+CREATE TABLE prediction_cycles (
+    data_time TIMESTAMP PRIMARY KEY,
+    computed_at TIMESTAMP NOT NULL,
+    servers INTEGER NOT NULL,
+    duration_ms DOUBLE NOT NULL,
+    fleet_health DOUBLE NOT NULL,
+    prob_30m DOUBLE NOT NULL,
+    prob_8h DOUBLE NOT NULL
+);
+CREATE TABLE server_risks (
+    data_time TIMESTAMP NOT NULL,
+    server_name VARCHAR NOT NULL,
+    profile VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    risk_score DOUBLE NOT NULL,
+    level VARCHAR NOT NULL,
+    dominant_metric VARCHAR NOT NULL,
+    time_to_issue_minutes INTEGER,
+    prob_30m DOUBLE NOT NULL,
+    prob_8h DOUBLE NOT NULL,
+    PRIMARY KEY (data_time, server_name)
+);
+CREATE TABLE alert_events (
+    server_name VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    event_time TIMESTAMP NOT NULL,
+    level VARCHAR NOT NULL,
+    previous_level VARCHAR NOT NULL,
+    risk_score DOUBLE NOT NULL,
+    message VARCHAR NOT NULL,
+    opened_at TIMESTAMP NOT NULL,
+    duration_minutes DOUBLE
+);
+CREATE INDEX alert_events_time ON alert_events (event_time);
+""",
+    ),
 )
 
 SCHEMA_VERSION_DDL = """

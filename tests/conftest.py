@@ -11,8 +11,10 @@ from flask.testing import FlaskClient
 
 from argus.config import Settings
 from argus.daemon.app import create_app
+from argus.daemon.models import ServingModel
 from argus.daemon.service import build_services
 from argus.daemon.services import Services
+from argus.forecast.baseline import SeasonalNaive
 from tests.factories import TEST_KEY, LiveDaemon
 
 
@@ -24,7 +26,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def services(settings: Settings) -> Iterator[Services]:
     settings.home.mkdir(parents=True, exist_ok=True)
-    built = build_services(settings, TEST_KEY)
+    built = build_services(settings, TEST_KEY, ServingModel(SeasonalNaive(), None))
     yield built
     built.store.close()
 

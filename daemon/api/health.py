@@ -17,18 +17,22 @@ def health() -> Response:
 def status() -> Response:
     services: Services = current_app.extensions["argus"]
     window = services.window
+    model = services.models.current
+    snapshot = services.snapshot
     return respond(
         StatusBody(
-            model_loaded=False,
-            model_path=None,
+            model_loaded=model.trained,
+            model_path=model.path,
+            model=model.forecaster.name,
             rolling_window_size=window.capacity,
             servers_tracked=len(window.servers()),
-            last_prediction=None,
+            last_prediction=snapshot.computed_at if snapshot else None,
             uptime_seconds=round(services.uptime_seconds(), 3),
             warmup_complete=window.record_count >= services.settings.warmup_records,
             window_records=window.record_count,
             ticks=window.bucket_count(),
-            last_ingest=services.ingest.last_ingest,
+            last_ingest=services.telemetry.last_ingest,
+            prediction_cycles=services.telemetry.cycle_count,
             data_time=window.latest,
             version=__version__,
         )

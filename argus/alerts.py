@@ -1,0 +1,157 @@
+"""The alert state machine: at most one active alert per server, hysteresis and minimum dwell.
+
+A server's alert opens as soon as its risk reaches a non-healthy level and escalates at once when
+the level rises. It is lowered only when the score has dropped `hysteresis` points below the floor
+of its current band *and* the level has held for `min_dwell_cycles` prediction cycles, so a score
+wobbling around a band edge does not flap. Lowering to healthy resolves the alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from argus.risk import ServerRisk
+from argus.thresholds import Level, level_for
+
+RANK: dict[Level, int] = {
+    Level.HEALTHY: 0,
+    Level.DEGRADED: 1,
+    Level.WARNING: 2,
+    Level.CRITICAL: 3,
+}
+
+
+class AlertEventKind(StrEnum):
+    NEW = "new"
+    ESCALATED = "escalated"
+    DEESCALATED = "de-escalated"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class AlertPolicy:
+    hysteresis: float = 5.0
+    min_dwell_cycles: int = 3
+
+
+@dataclass(frozen=True)
+class ActiveAlert:
+    """The one open alert of a server."""
+
+    server_name: str
+    level: Level
+    risk_score: float
+    message: str
+    dominant_metric: str
+    time_to_issue_minutes: int | None
+    opened_at: datetime
+    level_since: datetime
+    cycles_at_level: int
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """A transition, kept as history."""
+
+    server_name: str
+    kind: AlertEventKind
+    at: datetime
+    level: Level  # the level after the transition (healthy when resolved)
+    previous_level: Level
+    risk_score: float
+    message: str
+    opened_at: datetime
+    duration_minutes: float | None  # resolved events: how long the alert was open
+
+
+def _lowered_level(alert: ActiveAlert, risk: ServerRisk, policy: AlertPolicy) -> Level:
+    """The level to move down to, or the current one while hysteresis or dwell holds it."""
+    if alert.cycles_at_level < policy.min_dwell_cycles:
+        return alert.level
+    damped = level_for(risk.risk_score + policy.hysteresis)
+    return damped if RANK[damped] < RANK[alert.level] else alert.level
+
+
+def _step(
+    alert: ActiveAlert | None, risk: ServerRisk, at: datetime, policy: AlertPolicy
+) -> tuple[ActiveAlert | None, AlertEvent | None]:
+    """Advance one server's alert by one prediction cycle."""
+    raw = risk.level
+    if alert is None:
+        if raw is Level.HEALTHY:
+            return None, None
+        opened = ActiveAlert(
+            risk.server_name,
+            raw,
+            risk.risk_score,
+            risk.message,
+            risk.dominant_metric,
+            risk.time_to_issue_minutes,
+            at,
+            at,
+            1,
+        )
+        return opened, _event(opened, AlertEventKind.NEW, at, Level.HEALTHY)
+    updated = replace(
+        alert,
+        risk_score=risk.risk_score,
+        message=risk.message,
+        dominant_metric=risk.dominant_metric,
+        time_to_issue_minutes=risk.time_to_issue_minutes,
+    )
+    if RANK[raw] > RANK[alert.level]:
+        raised = replace(updated, level=raw, level_since=at, cycles_at_level=1)
+        return raised, _event(raised, AlertEventKind.ESCALATED, at, alert.level)
+    target = _lowered_level(alert, risk, policy)
+    if target is alert.level:
+        return replace(updated, cycles_at_level=alert.cycles_at_level + 1), None
+    if target is Level.HEALTHY:
+        return None, _event(
+            replace(updated, level=Level.HEALTHY), AlertEventKind.RESOLVED, at, alert.level
+        )
+    lowered = replace(updated, level=target, level_since=at, cycles_at_level=1)
+    return lowered, _event(lowered, AlertEventKind.DEESCALATED, at, alert.level)
+
+
+def _event(alert: ActiveAlert, kind: AlertEventKind, at: datetime, previous: Level) -> AlertEvent:
+    duration = (
+        (at - alert.opened_at).total_seconds() / 60 if kind is AlertEventKind.RESOLVED else None
+    )
+    return AlertEvent(
+        alert.server_name,
+        kind,
+        at,
+        alert.level,
+        previous,
+        alert.risk_score,
+        alert.message,
+        alert.opened_at,
+        duration,
+    )
+
+
+def advance(
+    active: Mapping[str, ActiveAlert],
+    risks: Iterable[ServerRisk],
+    at: datetime,
+    policy: AlertPolicy | None = None,
+) -> tuple[dict[str, ActiveAlert], list[AlertEvent]]:
+    """Return the new active alerts and the transitions of one prediction cycle.
+
+    Servers absent from `risks` (no forecast this cycle) keep their alert unchanged.
+    """
+    policy = policy or AlertPolicy()
+    result = dict(active)
+    events: list[AlertEvent] = []
+    for risk in risks:
+        alert, event = _step(active.get(risk.server_name), risk, at, policy)
+        if alert is None:
+            result.pop(risk.server_name, None)
+        else:
+            result[risk.server_name] = alert
+        if event is not None:
+            events.append(event)
+    return result, events

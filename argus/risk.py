@@ -1,0 +1,265 @@
+"""Risk from quantile forecasts: breach probabilities, time to issue, the 0-100 score, messages.
+
+How a breach probability is read from a forecast
+------------------------------------------------
+For one server, metric and future step, the forecast gives values v_0 <= ... <= v_n at
+quantile levels q_0 < ... < q_n. Between two points the CDF F is linear (piecewise-linear
+interpolation). Beyond the outer quantiles it has exponential tails with a fixed scale per metric
+(`tail_scale`): below v_0, F(x) = q_0 * exp((x - v_0) / s); above v_n,
+1 - F(x) = (1 - q_n) * exp(-(x - v_n) / s). The breach probability at a step is
+P(X >= critical) = 1 - F(critical). Because the tails' scale does not depend on the forecast,
+raising any forecast value never lowers a probability.
+
+The probability of a breach *within* a horizon is the largest per-step probability up to it: the
+exact first-passage probability if the paths are comonotone, and a lower bound otherwise. Its
+calibration is measured in bench/, not assumed.
+
+The score
+---------
+For each metric and future step k with breach probability p_k, the step's severity is
+s(p) = 160 p for p <= 0.5 and 80 + 40 (p - 0.5) above (a breach as likely as not scores 80, a
+certain one 100), weighted by urgency(k): 1 up to 30 minutes ahead, falling linearly to 0.75 at
+8 hours. So a coin-flip breach within 30 minutes is critical (80), a certain breach 8 hours away
+is a warning (75), and a 30 % chance soon is healthy-to-degraded (48). The forecast part is the
+largest weighted severity over the steps; the present part is 0 below the warning threshold,
+50 to 60 between warning and critical, and 85 at or above critical.
+risk_score = max over metrics of max(forecast part, present part). Every part is non-decreasing
+in every forecast value and in the present value.
+
+`time_to_issue` is the first step at which a breach becomes more likely than not (p > 0.5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from argus.catalogue import STEP_MINUTES
+from argus.forecast.base import ForecastSet
+from argus.thresholds import Level, level_for, threshold_for
+
+URGENT_STEPS = 30 // STEP_MINUTES  # 30 minutes: full urgency
+FAR_URGENCY = 0.75  # urgency of a breach at the end of the horizon
+PRESENT_CRITICAL = 85.0
+MORE_LIKELY_THAN_NOT = 0.5
+
+# What breaching each metric means, for messages.
+BREACH_NAMES: dict[str, str] = {
+    "cpu_pct": "CPU saturation",
+    "mem_pct": "Memory exhaustion",
+    "swap_pct": "Swap exhaustion",
+    "iowait_pct": "I/O wait saturation",
+    "disk_pct": "Disk full",
+    "load": "Load overload",
+}
+METRIC_LABELS: dict[str, str] = {
+    "cpu_pct": "CPU",
+    "mem_pct": "Memory",
+    "swap_pct": "Swap",
+    "iowait_pct": "I/O wait",
+    "disk_pct": "Disk",
+    "load": "Load",
+}
+RISK_METRICS: tuple[str, ...] = tuple(BREACH_NAMES)
+
+
+def tail_scale(metric: str, profile: str) -> float:
+    """Exponential tail scale: a tenth of the gap between warning and critical (>= 0.25)."""
+    t = threshold_for(metric, profile)
+    return max((t.critical - t.warning) / 10.0, 0.25)
+
+
+def exceedance(values: np.ndarray, levels: np.ndarray, x: float, scale: float) -> np.ndarray:
+    """P(X >= x) for each row of `values` (steps, quantiles) at quantile `levels`."""
+    lo, hi = values[:, 0], values[:, -1]
+    cdf = np.empty(len(values))
+    below, above = x < lo, x > hi
+    cdf[below] = levels[0] * np.exp((x - lo[below]) / scale)
+    cdf[above] = 1.0 - (1.0 - levels[-1]) * np.exp(-(x - hi[above]) / scale)
+    inside = ~(below | above)
+    for i in np.flatnonzero(inside):
+        row = values[i]
+        # The last position whose value is <= x; flat stretches count as fully passed.
+        j = min(int(np.searchsorted(row, x, side="right")) - 1, len(row) - 2)
+        width = row[j + 1] - row[j]
+        frac = 1.0 if width <= 0 else min(max((x - row[j]) / width, 0.0), 1.0)
+        cdf[i] = levels[j] + frac * (levels[j + 1] - levels[j])
+    return np.clip(1.0 - cdf, 0.0, 1.0)
+
+
+def urgency(steps: int) -> np.ndarray:
+    """Weight of a breach at each future step (1-based): 1 up to 30 min, FAR_URGENCY at the end."""
+    k = np.arange(1, steps + 1)
+    span = max(steps - URGENT_STEPS, 1)
+    return 1.0 - (1.0 - FAR_URGENCY) * np.clip((k - URGENT_STEPS) / span, 0.0, 1.0)
+
+
+def severity(p: np.ndarray) -> np.ndarray:
+    """Map breach probabilities to 0-100: 80 at an even chance, 100 when certain."""
+    return np.where(p <= 0.5, 160.0 * p, 80.0 + 40.0 * (p - 0.5))
+
+
+def present_score(metric: str, profile: str, value: float | None) -> float:
+    """How bad the latest observed value already is, on the risk scale."""
+    if value is None or not np.isfinite(value):
+        return 0.0
+    t = threshold_for(metric, profile)
+    if value >= t.critical:
+        return PRESENT_CRITICAL
+    if value >= t.warning:
+        return 50.0 + 9.9 * (value - t.warning) / (t.critical - t.warning)
+    return 0.0
+
+
+@dataclass(frozen=True)
+class MetricRisk:
+    """Risk of one metric of one server."""
+
+    metric: str
+    probabilities: np.ndarray  # P(breach) at each step
+    score: float
+    forecast_score: float
+    present_score: float
+    first_likely_step: int | None  # 1-based step where p > 0.5, or None
+
+    def within(self, steps: int) -> float:
+        """Probability of a breach within the first `steps` steps."""
+        return float(self.probabilities[:steps].max()) if steps > 0 else 0.0
+
+
+def metric_risk(
+    metric: str, profile: str, values: np.ndarray, levels: np.ndarray, present: float | None
+) -> MetricRisk:
+    """Score one metric from its (steps, quantiles) forecast and its present value."""
+    t = threshold_for(metric, profile)
+    probs = exceedance(values, levels, t.critical, tail_scale(metric, profile))
+    forecast = float((severity(probs) * urgency(len(probs))).max()) if len(probs) else 0.0
+    now = present_score(metric, profile, present)
+    likely = np.flatnonzero(probs > MORE_LIKELY_THAN_NOT)
+    first = int(likely[0]) + 1 if len(likely) else None
+    return MetricRisk(metric, probs, max(forecast, now), forecast, now, first)
+
+
+@dataclass(frozen=True)
+class ServerRisk:
+    """The risk of one server: score, level, dominant metric, time to issue and message."""
+
+    server_name: str
+    risk_score: float
+    level: Level
+    dominant_metric: str
+    time_to_issue_minutes: int | None
+    breach_at: datetime | None
+    prob_30m: float
+    prob_8h: float
+    message: str
+    metrics: Mapping[str, MetricRisk]
+
+
+def format_minutes(minutes: int) -> str:
+    """45 -> '45 minutes'; 125 -> '2 hours 5 minutes'."""
+    hours, mins = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if mins or not hours:
+        parts.append(f"{mins} minute{'s' if mins != 1 else ''}")
+    return " ".join(parts)
+
+
+def risk_message(dominant: MetricRisk, stamps: np.ndarray, present: float | None) -> str:
+    """A sentence that says what will break and when, about the dominant metric."""
+    metric = dominant.metric
+    name, label = BREACH_NAMES[metric], METRIC_LABELS[metric]
+    # A metric already past critical is reported as it is, not as a prediction.
+    breached = dominant.present_score >= PRESENT_CRITICAL
+    if breached or (dominant.present_score >= dominant.forecast_score and dominant.present_score):
+        unit = "" if metric == "load" else "%"
+        state = "critical" if dominant.present_score >= PRESENT_CRITICAL else "above warning"
+        return f"{label} at {present:.1f}{unit} ({state} threshold)"
+    step = dominant.first_likely_step
+    if step is not None:
+        if metric == "disk_pct":
+            return f"{name} predicted at {_as_datetime(stamps[step - 1]):%H:%M} UTC"
+        return f"{name} predicted in {format_minutes(step * STEP_MINUTES)}"
+    chance = dominant.within(len(dominant.probabilities))
+    if chance >= 0.05:
+        return f"{name} possible within 8 hours ({chance:.0%} chance)"
+    return "No breach expected in the next 8 hours"
+
+
+def assess_server(
+    forecast: ForecastSet, server: str, profile: str, present: Mapping[str, float | None]
+) -> ServerRisk:
+    """Turn one server's forecast and latest observed targets into its risk."""
+    row = forecast.index(server)
+    levels = np.asarray(forecast.quantiles, dtype=np.float64)
+    risks = {
+        metric: metric_risk(
+            metric, profile, forecast.values[row, forecast.targets.index(metric)], levels,
+            present.get(metric),
+        )
+        for metric in RISK_METRICS
+        if metric in forecast.targets
+    }  # fmt: skip
+    dominant = max(risks.values(), key=lambda r: (r.score, r.forecast_score))
+    stamps = forecast.timestamps[row]
+    likely = [r.first_likely_step for r in risks.values() if r.first_likely_step is not None]
+    first = min(likely) if likely else None
+    score = round(dominant.score, 1)
+    return ServerRisk(
+        server_name=server,
+        risk_score=score,
+        level=level_for(score),
+        dominant_metric=dominant.metric,
+        time_to_issue_minutes=first * STEP_MINUTES if first else None,
+        breach_at=_as_datetime(stamps[first - 1]) if first else None,
+        prob_30m=max(r.within(URGENT_STEPS) for r in risks.values()),
+        prob_8h=max(r.within(forecast.steps) for r in risks.values()),
+        message=risk_message(dominant, stamps, present.get(dominant.metric)),
+        metrics=risks,
+    )
+
+
+def _as_datetime(value: np.datetime64) -> datetime:
+    return datetime.fromisoformat(str(np.datetime_as_string(value, unit="s")))
+
+
+@dataclass(frozen=True)
+class FleetSummary:
+    """Counts per level, fleet health and fleet-wide breach probabilities."""
+
+    total_servers: int
+    counts: Mapping[Level, int]
+    fleet_health: float
+    prob_30m: float
+    prob_8h: float
+
+
+def fleet_summary(risks: list[ServerRisk]) -> FleetSummary:
+    """Summarise the fleet.
+
+    fleet_health is the mean of (100 - risk_score). prob_30m / prob_8h are the probabilities
+    that at least one server breaches a critical threshold within 30 minutes / 8 hours, treating
+    servers as independent: 1 - prod(1 - p_server).
+    """
+    counts = {level: 0 for level in Level}
+    for risk in risks:
+        counts[risk.level] += 1
+    if not risks:
+        return FleetSummary(0, counts, 100.0, 0.0, 0.0)
+    health = float(np.mean([100.0 - r.risk_score for r in risks]))
+
+    def any_breach(probs: list[float]) -> float:
+        return float(1.0 - np.prod([1.0 - p for p in probs]))
+
+    return FleetSummary(
+        total_servers=len(risks),
+        counts=counts,
+        fleet_health=round(health, 1),
+        prob_30m=round(any_breach([r.prob_30m for r in risks]), 4),
+        prob_8h=round(any_breach([r.prob_8h for r in risks]), 4),
+    )

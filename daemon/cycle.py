@@ -1,0 +1,148 @@
+"""The prediction cycle: forecast every server, score risk, advance alerts, publish a snapshot.
+
+It runs on the scheduler (never in a request) for every new 5-minute bucket of data, and on a
+timer. The result is an immutable Snapshot; publishing it is one reference assignment, so GETs
+always read a complete cycle.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from argus.alerts import ActiveAlert, AlertPolicy, advance
+from argus.catalogue import derive_targets
+from argus.forecast.base import ForecastSet
+from argus.risk import FleetSummary, ServerRisk, assess_server, fleet_summary
+from argus.storage.predictions import CycleRecord, save_cycle
+from argus.window import bucket_start
+
+if TYPE_CHECKING:
+    from argus.daemon.services import Services
+
+log = logging.getLogger("argus.cycle")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything one prediction cycle concluded; never mutated after publication."""
+
+    data_time: datetime  # the newest 5-minute bucket the cycle saw (Argus's clock)
+    computed_at: datetime  # wall clock
+    forecast: ForecastSet
+    risks: Mapping[str, ServerRisk]
+    profiles: Mapping[str, str]
+    latest: Mapping[str, Mapping[str, Any]]  # each server's newest bucket (feed-schema means)
+    summary: FleetSummary
+    alerts: Mapping[str, ActiveAlert]
+    bodies: Mapping[str, bytes]  # serialised GET responses, built once per cycle
+
+
+def latest_rows(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each server's newest bucket (rows come per server in time order)."""
+    newest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        newest[row["server_name"]] = row
+    return newest
+
+
+def compute_snapshot(
+    services: Services, previous_alerts: Mapping[str, ActiveAlert], policy: AlertPolicy
+) -> tuple[Snapshot, list, float]:
+    """Run the model and the risk engine over the window; return the snapshot, events, seconds."""
+    import pandas as pd
+
+    from argus.daemon.views import build_bodies
+
+    started = time.perf_counter()
+    rows = services.window.rows()
+    latest = latest_rows(rows)
+    forecast = services.models.forecast(pd.DataFrame(rows))
+    profiles = {name: str(row["profile"]) for name, row in latest.items()}
+    risks = {
+        name: assess_server(forecast, name, profiles[name], derive_targets(latest[name]))
+        for name in forecast.servers
+    }
+    data_time = bucket_start(max(row["timestamp"] for row in latest.values()))
+    alerts, events = advance(previous_alerts, risks.values(), data_time, policy)
+    snapshot = Snapshot(
+        data_time=data_time,
+        computed_at=services.clock(),
+        forecast=forecast,
+        risks=risks,
+        profiles=profiles,
+        latest=latest,
+        summary=fleet_summary(list(risks.values())),
+        alerts=alerts,
+        bodies={},
+    )
+    snapshot = Snapshot(**{**snapshot.__dict__, "bodies": build_bodies(snapshot)})
+    return snapshot, events, time.perf_counter() - started
+
+
+def run_cycle(services: Services) -> Snapshot | None:
+    """Run one cycle, store it and publish it; None while the window is warming up."""
+    if services.window.record_count < services.settings.warmup_records:
+        return None
+    previous = services.snapshot
+    policy = AlertPolicy(services.settings.alert_hysteresis, services.settings.alert_min_dwell)
+    prior_alerts = previous.alerts if previous else services.restored_alerts
+    snapshot, events, seconds = compute_snapshot(services, prior_alerts, policy)
+    summary = snapshot.summary
+    save_cycle(
+        services.store,
+        CycleRecord(
+            data_time=snapshot.data_time,
+            computed_at=snapshot.computed_at,
+            duration_ms=seconds * 1000,
+            fleet_health=summary.fleet_health,
+            prob_30m=summary.prob_30m,
+            prob_8h=summary.prob_8h,
+            risks=[
+                (r, snapshot.profiles[n], snapshot.forecast.model_of(n))
+                for n, r in snapshot.risks.items()
+            ],
+            events=events,
+        ),
+    )
+    services.snapshot = snapshot
+    services.telemetry.record_cycle(seconds)
+    log.info(
+        "cycle %s: %d servers, %d alerts, %d events, %.2fs",
+        snapshot.data_time,
+        len(snapshot.risks),
+        len(snapshot.alerts),
+        len(events),
+        seconds,
+    )
+    return snapshot
+
+
+def cycle_due(services: Services, now: float) -> bool:
+    """A cycle is due for every new 5-minute bucket of data, and every prediction interval."""
+    latest = services.window.latest
+    if latest is None or services.window.record_count < services.settings.warmup_records:
+        return False
+    snap = services.snapshot
+    if snap is None:
+        return True
+    if bucket_start(latest) > snap.data_time:
+        return True
+    return now - services.last_cycle_at >= services.settings.prediction_interval_seconds
+
+
+def prediction_job(services: Services) -> None:
+    """Scheduler entry point: run a cycle when one is due; never let a failure kill the job."""
+    now = time.monotonic()
+    if not cycle_due(services, now):
+        return
+    services.last_cycle_at = now
+    try:
+        run_cycle(services)
+    except Exception:
+        services.telemetry.cycle_failures.inc()
+        log.exception("prediction cycle failed; the previous snapshot keeps serving")

@@ -1,0 +1,75 @@
+"""The serving model: loaded at start-up, swapped atomically, counted on every forecast."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from argus.forecast.base import Forecaster, ForecastSet
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger("argus.models")
+
+
+@dataclass(frozen=True)
+class ServingModel:
+    """A forecaster and where it came from; `path` is None for the built-in fallback."""
+
+    forecaster: Forecaster
+    path: str | None
+
+    @property
+    def trained(self) -> bool:
+        return self.path is not None
+
+
+def load_serving_model(home: Path, torch_threads: int) -> ServingModel:
+    """The current trained model, or the seasonal-naive fallback when there is none or it fails."""
+    import torch
+
+    from argus.forecast.artifacts import ModelLoadError, current_name, load_current, models_dir_for
+    from argus.forecast.baseline import SeasonalNaive
+
+    # With 2 threads a TFT step is ~18x slower when another process competes for the CPU.
+    torch.set_num_threads(torch_threads)
+    models_dir = models_dir_for(home)
+    try:
+        loaded = load_current(models_dir)
+    except ModelLoadError as exc:
+        log.error("current model refused, serving the fallback: %s", exc.message)
+        loaded = None
+    if loaded is None:
+        log.info("no trained model: the seasonal-naive fallback serves every server")
+        return ServingModel(SeasonalNaive(), None)
+    log.info("serving model %s", loaded.name)
+    return ServingModel(loaded, f"models/{current_name(models_dir)}")
+
+
+class ModelHolder:
+    """Holds the serving model; a swap is one reference assignment, so a forecast in flight
+    finishes on the model it started with."""
+
+    def __init__(self, model: ServingModel) -> None:
+        self._model = model
+        self._lock = threading.Lock()
+        self.forecast_runs = 0
+
+    @property
+    def current(self) -> ServingModel:
+        return self._model
+
+    def swap(self, model: ServingModel) -> ServingModel:
+        old, self._model = self._model, model
+        return old
+
+    def forecast(self, frame: pd.DataFrame) -> ForecastSet:
+        """Run the current model; one forecast at a time (torch is configured single-threaded)."""
+        model = self._model
+        with self._lock:
+            self.forecast_runs += 1
+            return model.forecaster.predict(frame)

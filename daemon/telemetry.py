@@ -1,0 +1,106 @@
+"""Prometheus metrics of the daemon (a registry per daemon, never the global one)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from argus.alerts import RANK
+from argus.risk import URGENT_STEPS
+
+if TYPE_CHECKING:
+    from argus.daemon.cycle import Snapshot
+
+
+class SnapshotCollector(Collector):
+    """Per-server gauges read from the latest prediction snapshot at scrape time, so a server
+    that leaves the fleet leaves the exposition too."""
+
+    def __init__(self, latest: Callable[[], Snapshot | None]) -> None:
+        self._latest = latest
+
+    def collect(self) -> Iterator[Metric]:
+        snap = self._latest()
+        score = GaugeMetricFamily(
+            "argus_risk_score", "Risk score 0-100", labels=["server", "profile"]
+        )
+        level = GaugeMetricFamily(
+            "argus_alert_level",
+            "Active alert level: 0 none, 1 degraded, 2 warning, 3 critical",
+            labels=["server"],
+        )
+        prob = GaugeMetricFamily(
+            "argus_breach_probability",
+            "Probability of a critical breach within the horizon",
+            labels=["server", "metric", "horizon"],
+        )
+        tti = GaugeMetricFamily(
+            "argus_time_to_issue_seconds",
+            "Time until a breach becomes more likely than not",
+            labels=["server"],
+        )
+        fleet = GaugeMetricFamily("argus_fleet_health", "Fleet health 0-100")
+        if snap is not None:
+            for name, risk in snap.risks.items():
+                score.add_metric([name, snap.profiles[name]], risk.risk_score)
+                alert = snap.alerts.get(name)
+                level.add_metric([name], RANK[alert.level] if alert else 0)
+                for metric, mr in risk.metrics.items():
+                    prob.add_metric([name, metric, "30m"], mr.within(URGENT_STEPS))
+                    prob.add_metric([name, metric, "8h"], mr.within(len(mr.probabilities)))
+                if risk.time_to_issue_minutes is not None:
+                    tti.add_metric([name], risk.time_to_issue_minutes * 60)
+            fleet.add_metric([], snap.summary.fleet_health)
+        yield from (score, level, prob, tti, fleet)
+
+
+class Telemetry:
+    """Counters and durations of ingest and prediction, plus the snapshot's gauges."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.ingest_records = Counter("argus_ingest_records", "Records stored", registry=r)
+        self.ingest_duplicates = Counter(
+            "argus_ingest_duplicates", "Duplicate records skipped", registry=r
+        )
+        self.ingest_batches = Counter("argus_ingest_batches", "Batches stored", registry=r)
+        self.ingest_seconds = Histogram(
+            "argus_ingest_duration_seconds", "Time to validate and store a batch", registry=r
+        )
+        self.cycles = Counter("argus_prediction_cycles", "Prediction cycles run", registry=r)
+        self.cycle_failures = Counter(
+            "argus_prediction_cycle_failures", "Prediction cycles that failed", registry=r
+        )
+        self.cycle_seconds = Histogram(
+            "argus_prediction_cycle_duration_seconds",
+            "Duration of a prediction cycle",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=r,
+        )
+        self._lock = threading.Lock()
+        self.last_ingest: datetime | None = None
+        self.cycle_count = 0
+
+    def watch(self, latest: Callable[[], Snapshot | None]) -> None:
+        """Expose the per-server gauges of whatever snapshot `latest` returns."""
+        self.registry.register(SnapshotCollector(latest))
+
+    def record_ingest(self, accepted: int, duplicates: int, seconds: float, at: datetime) -> None:
+        self.ingest_batches.inc()
+        self.ingest_records.inc(accepted)
+        self.ingest_duplicates.inc(duplicates)
+        self.ingest_seconds.observe(seconds)
+        with self._lock:
+            self.last_ingest = at
+
+    def record_cycle(self, seconds: float) -> None:
+        self.cycles.inc()
+        self.cycle_seconds.observe(seconds)
+        self.cycle_count += 1

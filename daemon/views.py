@@ -1,0 +1,153 @@
+"""Snapshot -> response bodies. Built once per prediction cycle, served as bytes by GETs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from argus.catalogue import TARGETS
+from argus.daemon.schemas import (
+    ActiveAlertBody,
+    AlertBadge,
+    AlertBrief,
+    AlertsBody,
+    BreachOdds,
+    DisplayMetrics,
+    FleetSummaryBody,
+    ForecastBody,
+    PredictionsBody,
+    ServerPrediction,
+)
+from argus.risk import URGENT_STEPS, ServerRisk, format_minutes
+from argus.thresholds import LEVELS, Level
+
+if TYPE_CHECKING:
+    from argus.daemon.cycle import Snapshot
+
+
+def badge(level: Level, score: float) -> AlertBadge:
+    band = LEVELS[level]
+    return AlertBadge(
+        level=level.value, score=score, color=band.color, emoji=band.emoji, label=band.label(level)
+    )
+
+
+def display_metrics(row: Mapping[str, Any]) -> DisplayMetrics:
+    disk_io = row.get("disk_io_mb_s")
+    return DisplayMetrics(
+        cpu=f"{100.0 - row['cpu_idle_pct']:.1f}%",
+        memory=f"{row['mem_used_pct']:.1f}%",
+        disk_io="n/a" if disk_io is None else f"{disk_io:.1f} MB/s",
+    )
+
+
+def _rounded(values: np.ndarray) -> list[float]:
+    return [round(float(v), 2) for v in values]
+
+
+def forecast_body(snapshot: Snapshot, server: str) -> ForecastBody:
+    fc = snapshot.forecast
+    row = fc.index(server)
+    p10, p50, p90 = (fc.quantile_index(q) for q in (0.1, 0.5, 0.9))
+    paths = {t: fc.values[row, fc.targets.index(t)] for t in TARGETS}
+    stamps = np.datetime_as_string(fc.timestamps[row], unit="s")
+    return ForecastBody(
+        timestamps=list(stamps),
+        **{t: _rounded(v[:, p50]) for t, v in paths.items()},
+        p10={t: _rounded(v[:, p10]) for t, v in paths.items()},
+        p90={t: _rounded(v[:, p90]) for t, v in paths.items()},
+    )
+
+
+def _time_to_issue(risk_or_minutes: ServerRisk | int | None) -> str | None:
+    minutes = (
+        risk_or_minutes.time_to_issue_minutes
+        if isinstance(risk_or_minutes, ServerRisk)
+        else risk_or_minutes
+    )
+    return None if minutes is None else format_minutes(minutes)
+
+
+def server_prediction(snapshot: Snapshot, name: str) -> ServerPrediction:
+    risk = snapshot.risks[name]
+    latest = snapshot.latest[name]
+    return ServerPrediction(
+        risk_score=risk.risk_score,
+        profile=snapshot.profiles[name],
+        alert=badge(risk.level, risk.risk_score),
+        display_metrics=display_metrics(latest),
+        forecast=forecast_body(snapshot, name),
+        model=snapshot.forecast.model_of(name),
+        dominant_metric=risk.dominant_metric,
+        time_to_issue=_time_to_issue(risk),
+        time_to_issue_minutes=risk.time_to_issue_minutes,
+        breach_at=risk.breach_at,
+        message=risk.message,
+        breach_probability={
+            m: BreachOdds(
+                prob_30m=round(r.within(URGENT_STEPS), 4),
+                prob_8h=round(r.within(len(r.probabilities)), 4),
+            )
+            for m, r in risk.metrics.items()
+        },
+        last_sample=latest["timestamp"],
+    )
+
+
+def predictions_body(snapshot: Snapshot) -> PredictionsBody:
+    summary = snapshot.summary
+    alerts = sorted(snapshot.alerts.values(), key=lambda a: -a.risk_score)
+    return PredictionsBody(
+        predictions={name: server_prediction(snapshot, name) for name in snapshot.risks},
+        summary=FleetSummaryBody(
+            total_servers=summary.total_servers,
+            **{level.value: summary.counts[level] for level in Level},
+            fleet_health=summary.fleet_health,
+            prob_30m=summary.prob_30m,
+            prob_8h=summary.prob_8h,
+        ),
+        alerts=[
+            AlertBrief(
+                server_name=a.server_name,
+                level=a.level.value,
+                risk_score=a.risk_score,
+                message=a.message,
+            )
+            for a in alerts
+        ],
+        timestamp=snapshot.data_time,
+        computed_at=snapshot.computed_at,
+    )
+
+
+def alerts_body(snapshot: Snapshot) -> AlertsBody:
+    alerts = sorted(snapshot.alerts.values(), key=lambda a: -a.risk_score)
+    return AlertsBody(
+        timestamp=snapshot.data_time,
+        count=len(alerts),
+        alerts=[
+            ActiveAlertBody(
+                server_name=a.server_name,
+                level=a.level.value,
+                risk_score=a.risk_score,
+                profile=snapshot.profiles.get(a.server_name, ""),
+                message=a.message,
+                time_to_issue=_time_to_issue(a.time_to_issue_minutes),
+                time_to_issue_minutes=a.time_to_issue_minutes,
+                dominant_metric=a.dominant_metric,
+                since=a.opened_at,
+                level_since=a.level_since,
+            )
+            for a in alerts
+        ],
+    )
+
+
+def build_bodies(snapshot: Snapshot) -> dict[str, bytes]:
+    """Serialise the GET responses of a snapshot once."""
+    return {
+        "predictions": predictions_body(snapshot).model_dump_json().encode(),
+        "alerts": alerts_body(snapshot).model_dump_json().encode(),
+    }
