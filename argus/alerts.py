@@ -62,6 +62,7 @@ class AlertEvent:
     level: Level  # the level after the transition (healthy when resolved)
     previous_level: Level
     risk_score: float
+    dominant_metric: str
     message: str
     opened_at: datetime
     duration_minutes: float | None  # resolved events: how long the alert was open
@@ -127,6 +128,7 @@ def _event(alert: ActiveAlert, kind: AlertEventKind, at: datetime, previous: Lev
         alert.level,
         previous,
         alert.risk_score,
+        alert.dominant_metric,
         alert.message,
         alert.opened_at,
         duration,

@@ -10,11 +10,12 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
-from argus.daemon.api import feed, health, meta, metrics, predictions
+from argus.daemon.api import feed, health, history, meta, metrics, predictions
 from argus.daemon.openapi import build_openapi
 from argus.daemon.routing import Route, respond
 from argus.daemon.schemas import ErrorBody
 from argus.daemon.services import Services
+from argus.errors import ArgusError
 from argus.keys import keys_match
 
 log = logging.getLogger("argus.http")
@@ -29,6 +30,7 @@ def all_routes() -> tuple[Route, ...]:
         *health.ROUTES,
         *feed.ROUTES,
         *predictions.ROUTES,
+        *history.ROUTES,
         *metrics.ROUTES,
         *meta.ROUTES,
     )
@@ -86,6 +88,12 @@ def create_app(services: Services) -> Flask:
         elif code == 429:
             detail = f"rate limit exceeded: {exc.description}"
         return respond(ErrorBody(detail=detail, status=code), code)
+
+    @app.errorhandler(ArgusError)
+    def argus_error(exc: ArgusError) -> Response:
+        if exc.http_status >= 500:
+            log.error("%s on %s %s", exc.message, request.method, request.path)
+        return respond(ErrorBody(detail=exc.message, status=exc.http_status), exc.http_status)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception) -> Response:

@@ -102,6 +102,8 @@ def run_cycle(services: Services) -> Snapshot | None:
             fleet_health=summary.fleet_health,
             prob_30m=summary.prob_30m,
             prob_8h=summary.prob_8h,
+            counts=summary.counts,
+            model=services.models.current.forecaster.name,
             risks=[
                 (r, snapshot.profiles[n], snapshot.forecast.model_of(n))
                 for n, r in snapshot.risks.items()

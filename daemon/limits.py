@@ -12,5 +12,7 @@ RATE_LIMITS: dict[str, str] = {
     "/cascade/health": "60/minute",
     "/drift/status": "30/minute",
     "/drift/report": "10/minute",
+    # Not in the guide: exports scan whole tables, so they share the admin budget.
+    "/historical/export/<table>": "10/minute",
 }
 ADMIN_LIMIT = "10/minute"

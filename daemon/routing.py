@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Response
-from pydantic import BaseModel
+from flask import Response, request
+from pydantic import BaseModel, ValidationError
 
 from argus.daemon.schemas import ErrorBody
+from argus.errors import InvalidInputError
 
 View = Callable[..., Response]
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,10 @@ class Route:
         errors: dict[int, type[BaseModel]] = {429: ErrorBody} if self.limit else {}
         if not self.public:
             errors[401] = ErrorBody
+        if self.query is not None:
+            errors[400] = ErrorBody
+        if "<" in self.rule:
+            errors[404] = ErrorBody
         return {**errors, **self.responses}
 
 
@@ -52,3 +58,14 @@ def respond(
         headers=dict(headers or {}),
         mimetype="application/json",
     )
+
+
+def query_args(model: type[M]) -> M:
+    """Validate the query string; a bad value is a 400 that names the parameter."""
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        raise InvalidInputError(f"invalid query parameter: {problems}") from exc

@@ -32,7 +32,7 @@ CREATE TABLE metrics (
     ),
     (
         2,
-        "prediction cycles, server risks and alert events",
+        "prediction cycles (environment snapshots), server risks and alert events",
         """
 CREATE TABLE prediction_cycles (
     data_time TIMESTAMP PRIMARY KEY,
@@ -41,7 +41,12 @@ CREATE TABLE prediction_cycles (
     duration_ms DOUBLE NOT NULL,
     fleet_health DOUBLE NOT NULL,
     prob_30m DOUBLE NOT NULL,
-    prob_8h DOUBLE NOT NULL
+    prob_8h DOUBLE NOT NULL,
+    critical INTEGER NOT NULL,
+    warning INTEGER NOT NULL,
+    degraded INTEGER NOT NULL,
+    healthy INTEGER NOT NULL,
+    model VARCHAR NOT NULL
 );
 CREATE TABLE server_risks (
     data_time TIMESTAMP NOT NULL,
@@ -63,6 +68,7 @@ CREATE TABLE alert_events (
     level VARCHAR NOT NULL,
     previous_level VARCHAR NOT NULL,
     risk_score DOUBLE NOT NULL,
+    dominant_metric VARCHAR NOT NULL,
     message VARCHAR NOT NULL,
     opened_at TIMESTAMP NOT NULL,
     duration_minutes DOUBLE

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +22,8 @@ class CycleRecord:
     fleet_health: float
     prob_30m: float
     prob_8h: float
+    counts: Mapping[Level, int]
+    model: str  # the serving forecaster's name
     risks: Sequence[tuple[ServerRisk, str, str]]  # (risk, profile, model)
     events: Sequence[AlertEvent]
 
@@ -39,14 +41,15 @@ def save_cycle(store: Store, cycle: CycleRecord) -> None:
     ]  # fmt: skip
     event_rows = [
         (e.server_name, e.kind.value, e.at, e.level.value, e.previous_level.value, e.risk_score,
-         e.message, e.opened_at, e.duration_minutes)
+         e.dominant_metric, e.message, e.opened_at, e.duration_minutes)
         for e in cycle.events
     ]  # fmt: skip
     with store.writer() as cur:
         cur.execute(
-            "INSERT OR REPLACE INTO prediction_cycles VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO prediction_cycles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [cycle.data_time, cycle.computed_at, len(risk_rows), cycle.duration_ms,
-             cycle.fleet_health, cycle.prob_30m, cycle.prob_8h],
+             cycle.fleet_health, cycle.prob_30m, cycle.prob_8h,
+             *(cycle.counts.get(level, 0) for level in _LEVEL_ORDER), cycle.model],
         )  # fmt: skip
         cur.execute("DELETE FROM server_risks WHERE data_time = ?", [cycle.data_time])
         if risk_rows:
@@ -55,13 +58,15 @@ def save_cycle(store: Store, cycle: CycleRecord) -> None:
             )
         if event_rows:
             cur.executemany(
-                "INSERT INTO alert_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", event_rows
+                "INSERT INTO alert_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", event_rows
             )
 
 
+# prediction_cycles stores one count column per level, in this order.
+_LEVEL_ORDER = (Level.CRITICAL, Level.WARNING, Level.DEGRADED, Level.HEALTHY)
 _EVENT_COLUMNS = (
-    "server_name, kind, event_time, level, previous_level, risk_score, message, opened_at, "
-    "duration_minutes"
+    "server_name, kind, event_time, level, previous_level, risk_score, dominant_metric, message, "
+    "opened_at, duration_minutes"
 )
 
 
@@ -83,10 +88,8 @@ def read_alert_events(
         )
         rows = cur.execute(query, params).fetchall()
     return [
-        AlertEvent(
-            name, AlertEventKind(kind), at, Level(level), Level(prev), score, msg, opened, dur
-        )
-        for name, kind, at, level, prev, score, msg, opened, dur in rows
+        AlertEvent(name, AlertEventKind(kind), at, Level(level), Level(prev), *rest)
+        for name, kind, at, level, prev, *rest in rows
     ]
 
 
@@ -94,12 +97,13 @@ def read_open_alerts(store: Store, dwell: int) -> dict[str, ActiveAlert]:
     """Rebuild the active alerts from each server's latest event (after a restart)."""
     with store.reader() as cur:
         rows = cur.execute(
-            "SELECT server_name, kind, event_time, level, risk_score, message, opened_at "
+            "SELECT server_name, kind, event_time, level, risk_score, dominant_metric, message, "
+            "opened_at "
             "FROM alert_events QUALIFY row_number() OVER "
             "(PARTITION BY server_name ORDER BY event_time DESC, rowid DESC) = 1"
         ).fetchall()
     return {
-        name: ActiveAlert(name, Level(level), score, msg, "", None, opened, at, dwell)
-        for name, kind, at, level, score, msg, opened in rows
+        name: ActiveAlert(name, Level(level), score, msg, metric, None, opened, at, dwell)
+        for name, kind, at, level, score, metric, msg, opened in rows
         if kind != AlertEventKind.RESOLVED.value
     }

@@ -1,0 +1,150 @@
+"""SQL for the historical reports and CSV/Parquet/JSON exports (DuckDB's own COPY)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from argus.storage.store import Store
+from argus.thresholds import threshold_for
+
+ExportTable = Literal["alerts", "environment", "metrics", "predictions"]
+ExportFormat = Literal["csv", "parquet", "json"]
+
+# Export name -> (table, time column). The one map of what can be exported.
+EXPORTS: dict[str, tuple[str, str]] = {
+    "alerts": ("alert_events", "event_time"),
+    "environment": ("prediction_cycles", "data_time"),
+    "metrics": ("metrics", "ts"),
+    "predictions": ("server_risks", "data_time"),
+}
+_COPY_OPTIONS = {"csv": "FORMAT csv, HEADER", "parquet": "FORMAT parquet", "json": "FORMAT json"}
+
+# SQL expressions of the model's targets over the metrics table (argus.catalogue.derive_targets).
+_TARGET_SQL: dict[str, str] = {
+    "cpu_pct": "100 - cpu_idle_pct",
+    "mem_pct": "mem_used_pct",
+    "swap_pct": "swap_used_pct",
+    "iowait_pct": "cpu_iowait_pct",
+    "load": "load_average",
+    "disk_pct": "disk_usage_pct",
+}
+
+
+@dataclass(frozen=True)
+class AlertSummary:
+    total_alerts: int
+    alerts_by_level: dict[str, int]
+    avg_resolution_time_minutes: float | None
+    fleet_health_avg: float | None
+
+
+def alert_summary(store: Store, start: datetime, end: datetime) -> AlertSummary:
+    """Alerts opened in [start, end], the levels they reached, resolution times, fleet health."""
+    with store.reader() as cur:
+        opened = cur.execute(
+            "SELECT count(*) FROM alert_events WHERE kind = 'new' AND event_time BETWEEN ? AND ?",
+            [start, end],
+        ).fetchone()
+        by_level = cur.execute(
+            "SELECT level, count(*) FROM alert_events WHERE kind IN ('new', 'escalated') "
+            "AND event_time BETWEEN ? AND ? GROUP BY level",
+            [start, end],
+        ).fetchall()
+        resolution = cur.execute(
+            "SELECT avg(duration_minutes) FROM alert_events WHERE kind = 'resolved' "
+            "AND event_time BETWEEN ? AND ?",
+            [start, end],
+        ).fetchone()
+        health = cur.execute(
+            "SELECT avg(fleet_health) FROM prediction_cycles WHERE data_time BETWEEN ? AND ?",
+            [start, end],
+        ).fetchone()
+    levels = {"critical": 0, "warning": 0, "degraded": 0} | {lvl: int(n) for lvl, n in by_level}
+    return AlertSummary(
+        total_alerts=int(opened[0]) if opened else 0,
+        alerts_by_level=levels,
+        avg_resolution_time_minutes=_rounded(resolution),
+        fleet_health_avg=_rounded(health),
+    )
+
+
+def _rounded(row: tuple[Any, ...] | None) -> float | None:
+    return None if not row or row[0] is None else round(float(row[0]), 2)
+
+
+def predicted_alerts_without_breach(store: Store, start: datetime, end: datetime) -> int:
+    """Alerts resolved in [start, end] that reached warning or critical while their metric never
+    crossed its critical threshold from opening to resolution (see docs/history.md)."""
+    with store.reader() as cur:
+        alerts = cur.execute(
+            "SELECT r.server_name, r.opened_at, r.event_time, any_value(m.profile), "
+            "max(CASE p.level WHEN 'critical' THEN 3 WHEN 'warning' THEN 2 ELSE 1 END), "
+            "arg_max(p.dominant_metric, p.event_time) "
+            "FROM alert_events r JOIN alert_events p "
+            "ON p.server_name = r.server_name AND p.opened_at = r.opened_at "
+            "LEFT JOIN metrics m ON m.server_name = r.server_name AND m.ts = r.opened_at "
+            "WHERE r.kind = 'resolved' AND r.event_time BETWEEN ? AND ? AND p.kind <> 'resolved' "
+            "GROUP BY r.server_name, r.opened_at, r.event_time",
+            [start, end],
+        ).fetchall()
+        count = 0
+        for server, opened, resolved, profile, peak, metric in alerts:
+            if peak < 2 or metric not in _TARGET_SQL:
+                continue
+            critical = threshold_for(metric, profile or "Generic").critical
+            row = cur.execute(
+                f"SELECT max({_TARGET_SQL[metric]}) FROM metrics "  # noqa: S608 - fixed map
+                "WHERE server_name = ? AND ts BETWEEN ? AND ?",
+                [server, opened, resolved],
+            ).fetchone()
+            if row is None or row[0] is None or row[0] < critical:
+                count += 1
+    return count
+
+
+def server_risks(store: Store, server: str, start: datetime, end: datetime) -> list[tuple]:
+    """(data_time, risk_score, level) of one server per prediction cycle, oldest first."""
+    with store.reader() as cur:
+        return cur.execute(
+            "SELECT data_time, risk_score, level FROM server_risks "
+            "WHERE server_name = ? AND data_time BETWEEN ? AND ? ORDER BY data_time",
+            [server, start, end],
+        ).fetchall()
+
+
+def environment_snapshots(store: Store, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The fleet summary of every prediction cycle in [start, end], oldest first."""
+    with store.reader() as cur:
+        cur.execute(
+            "SELECT data_time AS timestamp, servers AS total_servers, fleet_health, prob_30m, "
+            "prob_8h, critical, warning, degraded, healthy, model FROM prediction_cycles "
+            "WHERE data_time BETWEEN ? AND ? ORDER BY data_time",
+            [start, end],
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def export(
+    store: Store, what: str, fmt: str, path: Path, start: datetime | None, end: datetime | None
+) -> int:
+    """Write one table's rows in [start, end] to `path` with DuckDB's COPY; return the row count."""
+    table, time_col = EXPORTS[what]
+    clauses, params = [], []
+    if start is not None:
+        clauses.append(f"{time_col} >= ?")
+        params.append(start)
+    if end is not None:
+        clauses.append(f"{time_col} <= ?")
+        params.append(end)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    query = f"SELECT * FROM {table} {where} ORDER BY {time_col}"  # noqa: S608 - fixed names
+    with store.reader() as cur:
+        # COPY takes no parameters for its target, so the path is quoted; it is always a
+        # temporary or user-given file path, never request input.
+        target = str(path).replace("'", "''")
+        row = cur.execute(f"COPY ({query}) TO '{target}' ({_COPY_OPTIONS[fmt]})", params).fetchone()
+    return int(row[0]) if row else 0
