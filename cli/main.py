@@ -73,6 +73,19 @@ def keygen(
     typer.echo(f"written to {path}; restart the daemon to use it", err=True)
 
 
+from argus.cli import daemon_cmds  # noqa: E402
+
+daemon_cmds.register(app)
+
+from argus.cli import model_cmds  # noqa: E402
+
+model_cmds.register(app)
+
+from argus.cli import simulate_cmds  # noqa: E402
+
+simulate_cmds.register(app)
+
+
 def main() -> None:
     """Console-script entry point: the one place Argus errors become exit codes."""
     try:

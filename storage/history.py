@@ -128,6 +128,13 @@ def environment_snapshots(store: Store, start: datetime, end: datetime) -> list[
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
+def latest_time(store: Store) -> datetime | None:
+    """The newest sample time: the end of every time range (Argus's clock)."""
+    with store.reader() as cur:
+        row = cur.execute("SELECT max(ts) FROM metrics").fetchone()
+    return row[0] if row else None
+
+
 def export(
     store: Store, what: str, fmt: str, path: Path, start: datetime | None, end: datetime | None
 ) -> int:

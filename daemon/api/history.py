@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from flask import Response, current_app
 from pydantic import BaseModel, ConfigDict, Field, RootModel
@@ -23,6 +24,12 @@ class RangeQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     time_range: TimeRange = Field(default="1d", description="30m, 1h, 8h, 1d, 1w or 1M")
+
+
+class ExportQuery(RangeQuery):
+    format: Literal["csv", "parquet", "json"] = Field(
+        default="csv", description="csv (with header), parquet, or json (one object per line)"
+    )
 
 
 class AlertsQuery(RangeQuery):
@@ -104,8 +111,15 @@ class EnvironmentBody(BaseModel):
     snapshots: list[EnvironmentSnapshot]
 
 
-class CsvText(RootModel[str]):
-    """CSV with a header row."""
+class ExportFile(RootModel[str]):
+    """The exported rows: CSV with a header, Parquet, or newline-delimited JSON."""
+
+
+EXPORT_MEDIA_TYPES = {
+    "csv": "text/csv",
+    "parquet": "application/vnd.apache.parquet",
+    "json": "application/x-ndjson",
+}
 
 
 def _range(services: Services, time_range: str) -> tuple[datetime, datetime]:
@@ -202,17 +216,19 @@ def environment() -> Response:
 
 def export(table: str) -> Response:
     services: Services = current_app.extensions["argus"]
-    query = query_args(RangeQuery)
+    query = query_args(ExportQuery)
     if table not in store_history.EXPORTS:
         raise NotFoundError(f"unknown export {table!r}: one of {', '.join(store_history.EXPORTS)}")
     start, end = _range(services, query.time_range)
     with tempfile.TemporaryDirectory(prefix="argus-export-") as tmp:
-        path = Path(tmp) / f"{table}.csv"
-        store_history.export(services.store, table, "csv", path, start, end)
+        path = Path(tmp) / f"{table}.{query.format}"
+        store_history.export(services.store, table, query.format, path, start, end)
         data = path.read_bytes()
-    name = f"argus-{table}-{query.time_range}-{end:%Y%m%dT%H%M}.csv"
+    name = f"argus-{table}-{query.time_range}-{end:%Y%m%dT%H%M}.{query.format}"
     return Response(
-        data, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        data,
+        mimetype=EXPORT_MEDIA_TYPES[query.format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
@@ -257,9 +273,9 @@ ROUTES = (
         "/historical/export/<table>",
         "GET",
         export,
-        "CSV of alerts, environment, metrics or predictions over a time range",
-        {200: CsvText},
-        query=RangeQuery,
+        "Export alerts, environment, metrics or predictions over a time range",
+        {200: ExportFile},
+        query=ExportQuery,
         limit=RATE_LIMITS["/historical/export/<table>"],
         tags=("history",),
         media_type="text/csv",

@@ -1,0 +1,252 @@
+"""Commands that read a running daemon over HTTP: status, alerts, predictions, history, export."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from argus.cli.connect import ConfigOpt, HomeOpt, JsonOpt, UrlOpt, connect
+from argus.cli.render import console, print_json, table
+
+
+class TimeRangeOpt(StrEnum):
+    m30 = "30m"
+    h1 = "1h"
+    h8 = "8h"
+    d1 = "1d"
+    w1 = "1w"
+    mo1 = "1M"
+
+
+class ExportTable(StrEnum):
+    alerts = "alerts"
+    environment = "environment"
+    metrics = "metrics"
+    predictions = "predictions"
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+    json = "json"
+
+
+RangeOpt = Annotated[
+    TimeRangeOpt, typer.Option("--range", envvar="ARGUS_RANGE", help="Time range.")
+]
+
+
+def status(
+    url: UrlOpt = None, home: HomeOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Show the daemon's status."""
+    data = connect(url, home, config).get("/status")
+    if as_json:
+        return print_json(data)
+    rows = [(key, "" if value is None else str(value)) for key, value in data.items()]
+    console().print(table("Argus daemon", ["field", "value"], rows))
+
+
+def _alerts_table(data: dict[str, Any]) -> Any:
+    rows = [
+        (
+            a["server_name"],
+            a["level"],
+            f"{a['risk_score']:.1f}",
+            a["profile"],
+            a["time_to_issue"] or "-",
+            a["message"],
+        )
+        for a in data["alerts"]
+    ]
+    title = f"{data['count']} active alert(s) at {data['timestamp']}"
+    return table(
+        title,
+        ["server", "level", "risk", "profile", "time to issue", "message"],
+        rows,
+        level_column=1,
+    )
+
+
+def alerts(
+    url: UrlOpt = None,
+    home: HomeOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+    watch: Annotated[
+        bool, typer.Option(envvar="ARGUS_WATCH", help="Refresh until Ctrl-C.")
+    ] = False,
+    interval: Annotated[
+        float,
+        typer.Option(
+            envvar="ARGUS_INTERVAL", min=1.0, help="Seconds between refreshes with --watch."
+        ),
+    ] = 10.0,
+) -> None:
+    """List active alerts (exit status 0 whether or not there are any)."""
+    client = connect(url, home, config)
+    if not watch:
+        data = client.get("/alerts/active")
+        return print_json(data) if as_json else console().print(_alerts_table(data))
+    from rich.live import Live
+
+    with Live(
+        _alerts_table(client.get("/alerts/active")), console=console(), auto_refresh=False
+    ) as live:
+        try:
+            while True:
+                time.sleep(interval)
+                live.update(_alerts_table(client.get("/alerts/active")), refresh=True)
+        except KeyboardInterrupt:
+            return None
+
+
+def predictions(
+    url: UrlOpt = None,
+    home: HomeOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+    server: Annotated[
+        str | None, typer.Option(envvar="ARGUS_SERVER", help="Only this server.")
+    ] = None,
+) -> None:
+    """Show every server's risk, level, model and time to issue, and the fleet summary."""
+    data = connect(url, home, config).get("/predictions/current")
+    if server is not None:
+        if server not in data["predictions"]:
+            raise typer.BadParameter(f"no prediction for server {server!r}", param_hint="--server")
+        data = {**data, "predictions": {server: data["predictions"][server]}}
+    if as_json:
+        return print_json(data)
+    preds = sorted(data["predictions"].items(), key=lambda kv: -kv[1]["risk_score"])
+    rows = [
+        (
+            name,
+            p["alert"]["level"],
+            f"{p['risk_score']:.1f}",
+            p["dominant_metric"],
+            p["time_to_issue"] or "-",
+            p["model"],
+            p["message"],
+        )
+        for name, p in preds
+    ]
+    s = data["summary"]
+    title = (
+        f"{s['total_servers']} servers at {data['timestamp']}: health {s['fleet_health']}, "
+        f"P(breach 30m) {s['prob_30m']:.2f}, P(breach 8h) {s['prob_8h']:.2f}"
+    )
+    cols = ["server", "level", "risk", "metric", "time to issue", "model", "message"]
+    console().print(table(title, cols, rows, level_column=1))
+
+
+def history(
+    url: UrlOpt = None,
+    home: HomeOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+    time_range: RangeOpt = TimeRangeOpt.d1,
+    server: Annotated[
+        str | None, typer.Option(envvar="ARGUS_SERVER", help="One server's risk history.")
+    ] = None,
+) -> None:
+    """Summarise alert history (or one server's risk history)."""
+    client = connect(url, home, config)
+    if server is not None:
+        data = client.get(f"/historical/server/{server}", time_range=time_range.value)
+        keys = [
+            "alert_count",
+            "avg_risk_score",
+            "max_risk_score",
+            "time_in_warning_pct",
+            "time_in_critical_pct",
+            "risk_trend",
+        ]
+    else:
+        data = client.get("/historical/summary", time_range=time_range.value)
+        keys = [
+            "total_alerts",
+            "alerts_by_level",
+            "avg_resolution_time_minutes",
+            "incidents_prevented",
+            "fleet_health_avg",
+        ]
+    if as_json:
+        return print_json(data)
+    rows = [(k, json.dumps(data[k]) if isinstance(data[k], dict) else str(data[k])) for k in keys]
+    console().print(table(f"history, {time_range.value}", ["field", "value"], rows))
+
+
+def export(
+    table_name: Annotated[
+        ExportTable, typer.Option("--table", envvar="ARGUS_EXPORT_TABLE", help="What to export.")
+    ],
+    time_range: RangeOpt = TimeRangeOpt.d1,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", envvar="ARGUS_EXPORT_FORMAT")
+    ] = ExportFormat.csv,
+    out: Annotated[
+        str,
+        typer.Option("--out", envvar="ARGUS_EXPORT_OUT", help="File to write, or - for stdout."),
+    ] = "-",
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            envvar="ARGUS_DB",
+            dir_okay=False,
+            help="Read a stopped daemon's DuckDB file instead.",
+        ),
+    ] = None,
+    url: UrlOpt = None,
+    home: HomeOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Export alerts, environment snapshots, metrics or predictions; quiet, for cron."""
+    if db is not None:
+        data = _export_offline(db, table_name.value, time_range.value, fmt.value)
+    else:
+        data = connect(url, home, config).download(
+            f"/historical/export/{table_name.value}",
+            time_range=time_range.value,
+            format=fmt.value,
+        )
+    if out == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        Path(out).write_bytes(data)
+
+
+def _export_offline(db: Path, what: str, time_range: str, fmt: str) -> bytes:
+    """Export from a DuckDB file directly (only while no daemon holds it)."""
+    import tempfile
+
+    from argus.history import range_start
+    from argus.storage import history as store_history
+    from argus.storage.store import Store
+
+    if not db.exists():
+        raise typer.BadParameter(f"{db} does not exist", param_hint="--db")
+    store = Store.open(db, read_only=True)
+    try:
+        end = store_history.latest_time(store)
+        start = range_start(end, time_range) if end else None
+        with tempfile.TemporaryDirectory(prefix="argus-export-") as tmp:
+            path = Path(tmp) / f"export.{fmt}"
+            store_history.export(store, what, fmt, path, start, end)
+            return path.read_bytes()
+    finally:
+        store.close()
+
+
+def register(app: typer.Typer) -> None:
+    for command in (status, alerts, predictions, history):
+        app.command()(command)
+    app.command("export")(export)
