@@ -16,8 +16,14 @@ from argus.simulate.signals import RawBlock
 from argus.thresholds import threshold_for
 
 RECOVERY_STEPS = 12  # a server reports `recovery` for an hour after a fix
-COLUMNS: tuple[str, ...] = ("timestamp", "server_name", "profile", "status", *METRIC_NAMES,
-                            "disk_io_mb_s")
+COLUMNS: tuple[str, ...] = (
+    "timestamp",
+    "server_name",
+    "profile",
+    "status",
+    *METRIC_NAMES,
+    "disk_io_mb_s",
+)
 
 
 @dataclass(frozen=True)
@@ -36,13 +42,16 @@ class Block:
         return [f"{s}Z" for s in stamps]
 
     def metric(self, metric: str, server: int) -> FloatArray:
-        """Return a thresholds metric of one server, computed like argus.catalogue.derive_targets."""
+        """Return a thresholds metric of one server, derived as in catalogue.derive_targets."""
         col = self.columns
         if metric == "cpu_pct":
             return 100.0 - col["cpu_idle_pct"][:, server]
         source = {
-            "mem_pct": "mem_used_pct", "swap_pct": "swap_used_pct", "disk_pct": "disk_usage_pct",
-            "iowait_pct": "cpu_iowait_pct", "load": "load_average",
+            "mem_pct": "mem_used_pct",
+            "swap_pct": "swap_used_pct",
+            "disk_pct": "disk_usage_pct",
+            "iowait_pct": "cpu_iowait_pct",
+            "load": "load_average",
         }.get(metric, metric)
         return np.asarray(col[source][:, server], dtype=float)
 
@@ -54,8 +63,11 @@ class Block:
         out: list[dict[str, Any]] = []
         for t, stamp in enumerate(stamps):
             for i, name in enumerate(self.names):
-                rec: dict[str, Any] = {"timestamp": stamp, "server_name": name,
-                                       "profile": self.profiles[i]}
+                rec: dict[str, Any] = {
+                    "timestamp": stamp,
+                    "server_name": name,
+                    "profile": self.profiles[i],
+                }
                 rec.update({field: lists[field][t][i] for field in lists})
                 if disk_io[t][i] == disk_io[t][i]:  # NaN: this server does not report it
                     rec["disk_io_mb_s"] = disk_io[t][i]
@@ -70,19 +82,23 @@ def _cpu_columns(fleet: Fleet, busy: FloatArray, iowait: FloatArray) -> dict[str
     io_c = np.round(iowait * 100.0)
     idle_c = 10000.0 - user_c - sys_c - io_c
     java = user_c / 100.0 * fleet.levels["java_share"] * fleet.levels["java_jitter"]
-    return {"cpu_user_pct": user_c / 100.0, "cpu_sys_pct": sys_c / 100.0,
-            "cpu_iowait_pct": io_c / 100.0, "cpu_idle_pct": idle_c / 100.0,
-            "java_cpu_pct": np.floor(java * 100.0) / 100.0}
+    return {
+        "cpu_user_pct": user_c / 100.0,
+        "cpu_sys_pct": sys_c / 100.0,
+        "cpu_iowait_pct": io_c / 100.0,
+        "cpu_idle_pct": idle_c / 100.0,
+        "java_cpu_pct": np.floor(java * 100.0) / 100.0,
+    }
 
 
 def _traffic_columns(fleet: Fleet, raw: RawBlock) -> dict[str, npt.NDArray[Any]]:
     lv, act, sig = fleet.levels, raw.activity, raw.signals
     cw_front = lv["close_wait_front"] * (0.3 + 0.7 * act) * np.exp(sig["cw_front_noise"])
-    disk_io = lv["disk_io"] * (0.2 + 0.8 * act) * np.exp(sig["disk_io_noise"]) + 3.0 * sig[
-        "iowait"
-    ]
+    disk_io = lv["disk_io"] * (0.2 + 0.8 * act) * np.exp(sig["disk_io_noise"]) + 3.0 * sig["iowait"]
     return {
-        "net_in_mb_s": np.round(lv["net_in"] * (0.15 + 0.85 * act) * np.exp(sig["net_in_noise"]), 2),
+        "net_in_mb_s": np.round(
+            lv["net_in"] * (0.15 + 0.85 * act) * np.exp(sig["net_in_noise"]), 2
+        ),
         "net_out_mb_s": np.round(
             lv["net_out"] * (0.15 + 0.85 * act) * np.exp(sig["net_out_noise"]), 2
         ),
@@ -96,9 +112,14 @@ def _status(
     fleet: Fleet, raw: RawBlock, col: dict[str, npt.NDArray[Any]], incidents: list[Incident]
 ) -> npt.NDArray[np.str_]:
     cpu = 100.0 - col["cpu_idle_pct"]
-    targets = {"cpu_pct": cpu, "mem_pct": col["mem_used_pct"], "swap_pct": col["swap_used_pct"],
-               "iowait_pct": col["cpu_iowait_pct"], "disk_pct": col["disk_usage_pct"],
-               "back_close_wait": col["back_close_wait"]}
+    targets = {
+        "cpu_pct": cpu,
+        "mem_pct": col["mem_used_pct"],
+        "swap_pct": col["swap_used_pct"],
+        "iowait_pct": col["cpu_iowait_pct"],
+        "disk_pct": col["disk_usage_pct"],
+        "back_close_wait": col["back_close_wait"],
+    }
     load_t = [threshold_for("load", p) for p in fleet.profiles]
     critical = col["load_average"] >= np.array([t.critical for t in load_t])
     warning = (col["load_average"] >= np.array([t.warning for t in load_t])) | (cpu >= 75.0)
@@ -113,8 +134,14 @@ def _status(
     morning = (weekday & (hour >= 7) & (hour < 10))[:, None] & np.array(
         [morning_window(PROFILE_SPECS[p].shape) for p in fleet.profiles]
     )[None, :]
-    conditions = [raw.rebooted, critical, recovering, warning, morning & (raw.activity >= 0.8),
-                  cpu < 5.0]
+    conditions = [
+        raw.rebooted,
+        critical,
+        recovering,
+        warning,
+        morning & (raw.activity >= 0.8),
+        cpu < 5.0,
+    ]
     choices = ["maintenance", "critical_issue", "recovery", "heavy_load", "morning_spike", "idle"]
     return np.select(conditions, choices, default="healthy")
 

@@ -42,8 +42,18 @@ class Fleet:
 
 # Profile range each per-server level is drawn from.
 _LEVEL_FIELDS: tuple[str, ...] = (
-    "cpu_base", "cpu_amp", "iowait_base", "iowait_amp", "mem_base", "mem_amp", "disk_start",
-    "disk_growth_day", "net_in", "net_out", "close_wait_back", "close_wait_front",
+    "cpu_base",
+    "cpu_amp",
+    "iowait_base",
+    "iowait_amp",
+    "mem_base",
+    "mem_amp",
+    "disk_start",
+    "disk_growth_day",
+    "net_in",
+    "net_out",
+    "close_wait_back",
+    "close_wait_front",
 )
 
 

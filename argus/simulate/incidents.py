@@ -29,23 +29,58 @@ class KindSpec:
 
 KINDS: dict[str, KindSpec] = {
     "memory_leak": KindSpec(
-        "mem_pct", "mem", (99.2, 99.8), 1.0, 1.0, (30, 90), (0, 0), 0.5,
+        "mem_pct",
+        "mem",
+        (99.2, 99.8),
+        1.0,
+        1.0,
+        (30, 90),
+        (0, 0),
+        0.5,
         "heap grows linearly until memory is exhausted, then swap fills; fixed by a restart",
     ),
     "disk_fill": KindSpec(
-        "disk_pct", "disk", (97.0, 99.5), 1.0, 1.0, (30, 120), (0, 0), 0.0,
+        "disk_pct",
+        "disk",
+        (97.0, 99.5),
+        1.0,
+        1.0,
+        (30, 120),
+        (0, 0),
+        0.0,
         "a runaway log or spool file fills the disk; fixed by a clean-up",
     ),
     "cpu_runaway": KindSpec(
-        "cpu_pct", "cpu", (98.5, 99.6), 1.5, 1.0, (30, 60), (0, 0), 0.0,
+        "cpu_pct",
+        "cpu",
+        (99.0, 99.8),
+        1.5,
+        1.0,
+        (30, 60),
+        (0, 0),
+        0.0,
         "a spinning process takes more and more CPU; fixed by killing it",
     ),
     "iowait_storm": KindSpec(
-        "iowait_pct", "iowait", (38.0, 55.0), 2.0, 1.0, (30, 60), (15, 45), 0.0,
+        "iowait_pct",
+        "iowait",
+        (38.0, 55.0),
+        2.0,
+        1.0,
+        (30, 60),
+        (15, 45),
+        0.0,
         "I/O queues build up (failing disk, noisy neighbour); drains slowly once fixed",
     ),
     "connection_leak": KindSpec(
-        "back_close_wait", "cw_back", (530.0, 600.0), 1.0, 1.6, (30, 60), (0, 0), 0.0,
+        "back_close_wait",
+        "cw_back",
+        (530.0, 600.0),
+        1.0,
+        1.6,
+        (30, 60),
+        (0, 0),
+        0.0,
         "back-end sockets are never closed and pile up in CLOSE_WAIT; fixed by a restart",
     ),
 }
@@ -90,7 +125,8 @@ class Incident:
         spec = self.spec
         x = np.clip((steps - self.onset) / self.ramp, 0.0, spec.cap)
         rising = x**spec.exponent
-        at_fix = float(np.clip((self.end - 1 - self.onset) / self.ramp, 0.0, spec.cap)) ** spec.exponent
+        at_fix = float(np.clip((self.end - 1 - self.onset) / self.ramp, 0.0, spec.cap))
+        at_fix **= spec.exponent
         if self.decay:
             fading = at_fix * np.clip(1.0 - (steps - self.end + 1) / (self.decay + 1), 0.0, 1.0)
         else:

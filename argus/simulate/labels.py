@@ -78,39 +78,54 @@ class CascadeLabel:
     affected: tuple[AffectedLabel, ...]
 
 
-def incident_label(
-    inc: Incident, fleet: Fleet, clock: Clock, breach: int | None
-) -> IncidentLabel:
+def incident_label(inc: Incident, fleet: Fleet, clock: Clock, breach: int | None) -> IncidentLabel:
     """Describe one incident with the breach step actually observed in the data."""
     profile = fleet.profiles[inc.server]
     return IncidentLabel(
-        id=inc.id, server=fleet.names[inc.server], profile=profile, kind=inc.kind,
-        metric=inc.spec.metric, critical=float(threshold_for(inc.spec.metric, profile).critical),
-        onset=iso(clock.at(inc.onset)), breach=clock.iso(breach), end=iso(clock.at(inc.end)),
+        id=inc.id,
+        server=fleet.names[inc.server],
+        profile=profile,
+        kind=inc.kind,
+        metric=inc.spec.metric,
+        critical=float(threshold_for(inc.spec.metric, profile).critical),
+        onset=iso(clock.at(inc.onset)),
+        breach=clock.iso(breach),
+        end=iso(clock.at(inc.end)),
         lead_minutes=None if breach is None else (breach - inc.onset) * STEP_MINUTES,
-        cause=inc.cause, cascade_id=inc.cascade_id, strength=round(inc.strength, 3),
+        cause=inc.cause,
+        cascade_id=inc.cascade_id,
+        strength=round(inc.strength, 3),
         reboot=inc.reboot,
     )
 
 
 def cascade_label(
-    cascade: Cascade, incidents: dict[str, Incident], fleet: Fleet, clock: Clock,
+    cascade: Cascade,
+    incidents: dict[str, Incident],
+    fleet: Fleet,
+    clock: Clock,
     breaches: dict[str, int],
 ) -> CascadeLabel:
     """Describe a cascade: its origin and each dependent with its own times."""
     origin = incidents[cascade.origin]
     affected = tuple(
         AffectedLabel(
-            server=fleet.names[incidents[member].server], incident_id=member,
-            metric=incidents[member].spec.metric, onset=iso(clock.at(incidents[member].onset)),
-            breach=clock.iso(breaches.get(member)), lag_minutes=lag * STEP_MINUTES,
+            server=fleet.names[incidents[member].server],
+            incident_id=member,
+            metric=incidents[member].spec.metric,
+            onset=iso(clock.at(incidents[member].onset)),
+            breach=clock.iso(breaches.get(member)),
+            lag_minutes=lag * STEP_MINUTES,
             strength=round(incidents[member].strength, 3),
         )
         for member, lag in cascade.members
     )
     return CascadeLabel(
-        id=cascade.id, origin_server=fleet.names[origin.server], origin_incident=origin.id,
-        origin_onset=iso(clock.at(origin.onset)), origin_breach=clock.iso(breaches.get(origin.id)),
+        id=cascade.id,
+        origin_server=fleet.names[origin.server],
+        origin_incident=origin.id,
+        origin_onset=iso(clock.at(origin.onset)),
+        origin_breach=clock.iso(breaches.get(origin.id)),
         affected=affected,
     )
 

@@ -83,9 +83,7 @@ class IncidentBook:
             self.incidents[incident_id] = dataclasses.replace(inc, end=step)
 
     def active(self, server: int, step: int) -> list[str]:
-        return [
-            i.id for i in self.incidents.values() if i.server == server and i.last_step >= step
-        ]
+        return [i.id for i in self.incidents.values() if i.server == server and i.last_step >= step]
 
 
 def typical_level(fleet: Fleet, server: int, channel: str) -> float:
@@ -116,7 +114,7 @@ def make_incident(
     strength: float = 1.0,
     cascade_id: str | None = None,
 ) -> Incident:
-    """Build an (unnumbered) incident whose metric should breach about `lead_minutes` after onset."""
+    """Build an unnumbered incident whose metric breaches about `lead_minutes` after onset."""
     spec = KINDS[kind]
     target = float(rng.uniform(*spec.target))
     base = typical_level(fleet, server, spec.channel)
@@ -156,7 +154,7 @@ def plan_natural(
     window: tuple[int, int],
     complete_by: int | None = None,
 ) -> None:
-    """Add random incidents with onsets in `window`; with `complete_by`, only ones that end by then."""
+    """Add random incidents starting in `window`; with `complete_by`, only ones done by then."""
     k0, k1 = window
     expected = rates.per_server_day * (k1 - k0) / STEPS_PER_DAY
     candidates: list[tuple[int, int]] = []
@@ -165,8 +163,11 @@ def plan_natural(
         candidates.extend((int(k), server) for k in onsets)
     for onset, server in sorted(candidates):
         inc = make_incident(
-            fleet, rng, server=server,
-            kind=_pick_kind(fleet, server, rng), onset=onset,
+            fleet,
+            rng,
+            server=server,
+            kind=_pick_kind(fleet, server, rng),
+            onset=onset,
             lead_minutes=float(rng.uniform(*rates.lead_minutes)),
         )
         if complete_by is not None and inc.last_step + COOLDOWN_STEPS >= complete_by:
@@ -200,9 +201,15 @@ def plan_cascade(
         if onset >= origin.end:
             continue  # fixed upstream before this dependent noticed
         child = make_incident(
-            fleet, rng, server=server, kind=dep.effect,
-            onset=onset, lead_minutes=float(rng.uniform(15, 45)), cause=CASCADE,
-            strength=float(rng.uniform(*dep.strength)), cascade_id=cascade_id,
+            fleet,
+            rng,
+            server=server,
+            kind=dep.effect,
+            onset=onset,
+            lead_minutes=float(rng.uniform(15, 45)),
+            cause=CASCADE,
+            strength=float(rng.uniform(*dep.strength)),
+            cascade_id=cascade_id,
         )
         # The dependent recovers a little after its upstream is fixed.
         end = max(origin.end + lag + int(rng.integers(1, 4)), child.saturation + 2)
@@ -235,7 +242,12 @@ def inject(
         book.end_at(other, onset)
     return book.add(
         make_incident(
-            fleet, rng, server=server, kind=kind,
-            onset=onset, lead_minutes=lead_minutes, cause=INJECTED,
+            fleet,
+            rng,
+            server=server,
+            kind=kind,
+            onset=onset,
+            lead_minutes=lead_minutes,
+            cause=INJECTED,
         )
     )

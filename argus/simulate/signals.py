@@ -25,6 +25,7 @@ CHANNELS: tuple[tuple[str, float, float | None], ...] = (
     ("load", 0.08, 0.6),
     ("disk_io", 0.3, 0.8),
 )
+CPU_JITTER, CPU_BURST, MEM_JITTER = 2.0, 3.0, 0.3  # white noise and bursts, points
 NOISE_CLIP = 3.0  # standard deviations; keeps healthy servers clear of critical levels
 SWAP_PRESSURE_PCT = 90.0  # memory use above which the kernel starts swapping
 MAINTENANCE_REBOOTS_PER_DAY = 1.0 / 45.0
@@ -58,8 +59,9 @@ def initial_state(fleet: Fleet, rng: np.random.Generator) -> SignalState:
     n = fleet.size
     noise = rng.standard_normal((len(CHANNELS), n))
     lv = fleet.levels
-    return SignalState(0, noise, lv["swap_floor"].copy(), lv["disk_start"].copy(),
-                       -lv["uptime_steps"].copy())
+    return SignalState(
+        0, noise, lv["swap_floor"].copy(), lv["disk_start"].copy(), -lv["uptime_steps"].copy()
+    )
 
 
 def _phis(fleet: Fleet) -> FloatArray:
@@ -80,6 +82,14 @@ def _ar_noise(fleet: Fleet, state: SignalState, rng: np.random.Generator, n: int
     state.noise = x
     sigma = np.array([s for _, s, _ in CHANNELS])[None, :, None]
     return np.clip(out, -NOISE_CLIP, NOISE_CLIP) * sigma
+
+
+def _jitter(rng: np.random.Generator, shape: tuple[int, int]) -> dict[str, FloatArray]:
+    """Return sample-to-sample noise on top of the AR(1) drift: real CPU is bursty."""
+    gauss = np.clip(rng.standard_normal(shape), -NOISE_CLIP, NOISE_CLIP)
+    bursts = rng.exponential(CPU_BURST, shape) - CPU_BURST  # mean zero, long upper tail
+    mem = np.clip(rng.standard_normal(shape), -NOISE_CLIP, NOISE_CLIP)
+    return {"cpu": CPU_JITTER * gauss + bursts, "mem": MEM_JITTER * mem}
 
 
 def _activity(fleet: Fleet, minutes: IntArray) -> FloatArray:
@@ -106,8 +116,8 @@ def _blend(
     noisy: FloatArray, clean: FloatArray, target: FloatArray | float, weight: FloatArray
 ) -> FloatArray:
     """Pull a signal towards `target`; noise fades as the incident saturates."""
-    return clean + (noisy - clean) * (1.0 - 0.8 * np.minimum(weight, 1.0)) + weight * (
-        target - clean
+    return (
+        clean + (noisy - clean) * (1.0 - 0.9 * np.minimum(weight, 1.0)) + weight * (target - clean)
     )
 
 
@@ -117,13 +127,15 @@ def _apply_incidents(
     incidents: Iterable[Incident],
     steps: IntArray,
 ) -> tuple[FloatArray, FloatArray]:
-    """Drive the signals of every incident in the block; return the disk-fill weights and targets."""
+    """Drive the signals of each incident in the block; return disk-fill weights and targets."""
     disk_w = np.zeros_like(sig["mem"])
     disk_target = np.zeros_like(sig["mem"])
     for inc in incidents:
         i, w, channel = inc.server, inc.weight(steps), inc.spec.channel
         if channel == "disk":
-            disk_w[:, i], disk_target[:, i] = w, inc.target
+            # Several fills may share a block; they never overlap in time.
+            disk_w[:, i] += w
+            disk_target[:, i] = np.where(w > 0, inc.target, disk_target[:, i])
         elif channel == "cpu":
             target = inc.target - clean["iowait"][:, i]
             sig["busy"][:, i] = _blend(sig["busy"][:, i], clean["busy"][:, i], target, w)
@@ -205,10 +217,11 @@ def render(
     noise = _ar_noise(fleet, state, rng, n)
     clean = clean_levels(fleet, activity)
     chan = {name: k for k, (name, _, _) in enumerate(CHANNELS)}
+    jitter = _jitter(rng, (n, fleet.size))
     sig = {
-        "busy": clean["busy"] + noise[:, chan["cpu"]],
+        "busy": clean["busy"] + noise[:, chan["cpu"]] + jitter["cpu"],
         "iowait": clean["iowait"] + noise[:, chan["iowait"]],
-        "mem": clean["mem"] + noise[:, chan["mem"]],
+        "mem": clean["mem"] + noise[:, chan["mem"]] + jitter["mem"],
         "cw_back": clean["cw_back"] * np.exp(noise[:, chan["cw_back"]]),
     }
     for name, ceiling in HEALTHY_CEILING.items():

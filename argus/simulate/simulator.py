@@ -59,8 +59,14 @@ class Simulator:
             np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)
         )
         fleet = build_fleet(servers, fleet_rng)
-        return cls(fleet, Clock(floor_to_step(start)), rates or IncidentRates(),
-                   initial_state(fleet, noise_rng), noise_rng, plan_rng)
+        return cls(
+            fleet,
+            Clock(floor_to_step(start)),
+            rates or IncidentRates(),
+            initial_state(fleet, noise_rng),
+            noise_rng,
+            plan_rng,
+        )
 
     @property
     def step(self) -> int:
@@ -75,14 +81,16 @@ class Simulator:
         """Schedule random incidents that start and finish within the next `n_steps`."""
         window = (self.step + CALM_START_STEPS, self.step + n_steps)
         if window[0] < window[1]:
-            plan_natural(self.book, self.fleet, self.plan_rng, self.rates, window,
-                         complete_by=window[1])
+            plan_natural(
+                self.book, self.fleet, self.plan_rng, self.rates, window, complete_by=window[1]
+            )
 
     def advance(self, n_steps: int, *, natural: bool = False) -> Block:
         """Render the next `n_steps`; with `natural`, random incidents may start in them."""
         if natural:
-            plan_natural(self.book, self.fleet, self.plan_rng, self.rates,
-                         (self.step, self.step + n_steps))
+            plan_natural(
+                self.book, self.fleet, self.plan_rng, self.rates, (self.step, self.step + n_steps)
+            )
         start_minute = int((self.clock.start - _EPOCH).total_seconds() // 60)
         incidents = list(self.book.incidents.values())
         raw = render(self.fleet, self.state, incidents, self.noise_rng, start_minute, n_steps)
@@ -103,8 +111,15 @@ class Simulator:
 
     def inject(self, server: str, kind: str, lead_minutes: float) -> Incident:
         """Start an incident on `server` at the next sample."""
-        return inject(self.book, self.fleet, self.plan_rng, server=self.fleet.index(server),
-                      kind=kind, onset=self.step, lead_minutes=lead_minutes)
+        return inject(
+            self.book,
+            self.fleet,
+            self.plan_rng,
+            server=self.fleet.index(server),
+            kind=kind,
+            onset=self.step,
+            lead_minutes=lead_minutes,
+        )
 
     def inject_cascade(self, server: str, kind: str, lead_minutes: float) -> list[Incident]:
         """Start an incident on an upstream `server` that spreads to all its dependents."""
@@ -118,7 +133,8 @@ class Simulator:
         injected = {i.id for i in self.book.incidents.values() if i.cause == INJECTED}
         origins = {c.id for c in self.book.cascades.values() if c.origin in injected}
         ended = [
-            i.id for i in self.book.incidents.values()
+            i.id
+            for i in self.book.incidents.values()
             if i.last_step >= self.step
             and (i.id in injected or (i.cause == CASCADE and i.cascade_id in origins))
         ]
@@ -130,10 +146,15 @@ class Simulator:
         """Return the ground truth so far."""
         book, fleet, clock = self.book, self.fleet, self.clock
         return Labels(
-            tuple(incident_label(i, fleet, clock, self.breaches.get(i.id))
-                  for i in book.incidents.values()),
-            tuple(cascade_label(c, book.incidents, fleet, clock, self.breaches)
-                  for c in book.cascades.values() if c.members),
+            tuple(
+                incident_label(i, fleet, clock, self.breaches.get(i.id))
+                for i in book.incidents.values()
+            ),
+            tuple(
+                cascade_label(c, book.incidents, fleet, clock, self.breaches)
+                for c in book.cascades.values()
+                if c.members
+            ),
         )
 
 

@@ -1,0 +1,156 @@
+"""`argus demo`: start a daemon, backfill it with a simulated fleet, then stream live ticks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess  # noqa: S404 - we start our own daemon with a fixed argument list
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import requests
+
+from argus.keys import new_key
+from argus.simulate.planner import IncidentRates
+from argus.simulate.scenario import SCENARIOS
+from argus.simulate.simulator import Simulator
+from argus.simulate.stream import FeedClient, backfill, backfill_start, stream
+
+RUNTIME_FILE = "argus.runtime.json"
+
+
+class DemoError(RuntimeError):
+    """The demo could not start or keep its daemon."""
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """Everything `argus demo` takes."""
+
+    home: Path
+    port: int = 8000
+    servers: int = 45
+    backfill_days: float = 3.0
+    speed: float = 1.0
+    seed: int = 0
+    incident_rate: float = IncidentRates().per_server_day
+
+
+def start_daemon(home: Path, port: int, key: str) -> subprocess.Popen[bytes]:
+    """Start `argus serve` as a child process using `key`."""
+    return subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
+        [
+            sys.executable,
+            "-c",
+            "from argus.cli.main import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--home",
+            str(home),
+        ],
+        env={**os.environ, "ARGUS_API_KEY": key},
+    )
+
+
+def _runtime_url(home: Path, pid: int) -> str | None:
+    try:
+        info = json.loads((home / RUNTIME_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    # A file left by an earlier daemon names someone else's port.
+    return str(info["url"]) if info.get("pid") == pid else None
+
+
+def wait_ready(proc: subprocess.Popen[bytes], home: Path, port: int, timeout: float = 60.0) -> str:
+    """Poll until the daemon answers GET /health with 200; return its base URL."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise DemoError(f"the daemon exited with status {proc.returncode} before it was ready")
+        url = _runtime_url(home, proc.pid) if port == 0 else f"http://127.0.0.1:{port}"
+        if url is not None:
+            try:
+                if requests.get(f"{url}/health", timeout=2).status_code == 200:
+                    return url
+            except requests.RequestException:
+                pass
+        time.sleep(0.2)
+    raise DemoError(f"the daemon did not answer {timeout:.0f} s after it started")
+
+
+def stop_daemon(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
+    """Send SIGTERM and wait; kill if it does not stop in time. Return its exit status."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return int(proc.returncode)
+
+
+def banner(url: str, key: str, home: Path) -> str:
+    """Return what the user needs to talk to the demo daemon."""
+    names = " | ".join(SCENARIOS)
+    return "\n".join(
+        [
+            f"Argus demo daemon: {url}",
+            f"API key:           {key}",
+            f"Data directory:    {home}",
+            "",
+            "Try:",
+            f"  curl {url}/health",
+            f"  curl {url}/status",
+            f"  curl -H 'X-API-Key: {key}' {url}/predictions/current",
+            f"  curl -H 'X-API-Key: {key}' {url}/alerts/active",
+            "",
+            "Change what happens (applied at the next tick):",
+            f"  argus scenario {{{names}}} [--server NAME] --home {home}",
+            "",
+            "Ctrl-C stops the demo and the daemon.",
+        ]
+    )
+
+
+def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> int:
+    """Run the demo until Ctrl-C or SIGTERM; return the daemon's exit status."""
+    key = new_key()
+    proc = start_daemon(opts.home, opts.port, key)
+    stop = threading.Event()
+
+    def _on_term(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, _on_term)
+    client: FeedClient | None = None
+    try:
+        url = wait_ready(proc, opts.home, opts.port)
+        sim = Simulator.create(
+            opts.servers,
+            opts.seed,
+            backfill_start(opts.backfill_days),
+            IncidentRates(per_server_day=opts.incident_rate),
+        )
+        client = FeedClient(url, key)
+        echo(f"backfilling {opts.backfill_days:g} day(s) of {opts.servers} servers ...")
+        stats = backfill(sim, client, opts.backfill_days)
+        echo(f"backfill: {stats.accepted} records accepted in {stats.batches} batch(es)")
+        echo(banner(url, key, opts.home))
+        stream(sim, client, speed=opts.speed, stop=stop, home=opts.home, report=echo)
+    except KeyboardInterrupt:
+        echo("stopping ...")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if client is not None:
+            client.close()
+        status = stop_daemon(proc)
+    echo(f"daemon stopped (exit status {status})")
+    return status

@@ -1,0 +1,79 @@
+"""The simulator feeds a real daemon: a subprocess on a free port, real HTTP, its own home."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from argus.keys import new_key
+from argus.simulate import Simulator
+from argus.simulate.demo import start_daemon, stop_daemon, wait_ready
+from argus.simulate.scenario import ScenarioRequest, control_path, write_request
+from argus.simulate.stream import FeedClient, backfill, backfill_start, stream
+
+
+def test_stream_feeds_a_running_daemon(tmp_path: Path) -> None:
+    key = new_key()
+    proc = start_daemon(tmp_path, 0, key)
+    try:
+        url = wait_ready(proc, tmp_path, 0)
+        sim = Simulator.create(servers=12, seed=4, start=backfill_start(0.5))
+        client = FeedClient(url, key)
+        history = backfill(sim, client, days=0.5)
+        assert history.accepted == history.records == 12 * 145
+        write_request(tmp_path, ScenarioRequest("critical", "ppapi001"))
+        live = stream(sim, client, speed=1e5, stop=threading.Event(), home=tmp_path, max_ticks=3)
+        client.close()
+        assert live.accepted == 3 * 12 and live.duplicates == 0
+        assert not control_path(tmp_path).exists()
+        status = requests.get(f"{url}/status", headers={"X-API-Key": key}, timeout=10).json()
+        assert status["servers_tracked"] == 12
+    finally:
+        assert stop_daemon(proc) == 0
+
+
+def _read_until(proc: subprocess.Popen[bytes], needle: str, timeout: float) -> str:
+    """Read the demo's stdout until `needle` shows up (raw fd reads: no hidden buffering)."""
+    assert proc.stdout is not None
+    fd, seen, deadline = proc.stdout.fileno(), b"", time.monotonic() + timeout
+    while needle.encode() not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            seen += chunk
+    return seen.decode()
+
+
+def test_demo_runs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from argus.cli.main import main; main()", "demo",
+         "--port", "0", "--home", str(tmp_path), "--servers", "6", "--backfill-days", "0.25",
+         "--speed", "600"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0,
+        env={**os.environ, "ARGUS_DEMO_SEED": "3"},
+    )
+    try:
+        out = _read_until(proc, "Ctrl-C stops", timeout=90)
+        assert "backfill: 438 records accepted" in out, out
+        assert "API key:" in out and "argus scenario" in out
+        write_request(tmp_path, ScenarioRequest("degrading"))
+        out += _read_until(proc, "scenario degrading", timeout=30)
+        assert "memory_leak on ppapi001" in out, out
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.communicate(timeout=60)[0].decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    assert "daemon stopped (exit status 0)" in rest
