@@ -70,6 +70,27 @@ class Settings(BaseModel):
     alert_min_dwell: int = Field(
         default=3, ge=1, description="prediction cycles a level holds before it can be lowered"
     )
+    drift_check_minutes: float = Field(default=60.0, gt=0, description="minutes between checks")
+    drift_window_hours: float = Field(
+        default=24.0, gt=0, description="rolling window of the drift metrics"
+    )
+    drift_per: float = Field(default=0.10, gt=0, description="PER threshold")
+    drift_dss: float = Field(default=0.20, gt=0, description="DSS threshold")
+    drift_fds: float = Field(default=0.15, gt=0, description="FDS threshold")
+    drift_anomaly_rate: float = Field(default=0.05, gt=0, description="anomaly-rate threshold")
+    enable_retraining: bool = Field(default=False, description="retrain automatically on drift")
+    retrain_cooldown_hours: float = Field(
+        default=24.0, ge=0, description="least time between two drift-triggered trainings"
+    )
+    retrain_cron: str | None = Field(
+        default=None, description="also retrain on this cron schedule (e.g. '0 3 * * 0')"
+    )
+    retrain_days: float = Field(default=14.0, gt=0, description="days of history a retrain uses")
+    retrain_holdout_hours: float = Field(
+        default=24.0, gt=0, description="recent hours held out to compare candidate and current"
+    )
+    retrain_epochs: int = Field(default=10, ge=1, description="epochs of a triggered training")
+    retrain_max_minutes: float = Field(default=30.0, gt=0, description="time cap of a training")
     rate_limits_enabled: bool = Field(default=True, description="apply the per-route rate limits")
     rate_limit_storage_uri: str = Field(
         default="memory://", description="flask-limiter storage, e.g. redis://host:6379"

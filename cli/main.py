@@ -46,12 +46,26 @@ def serve(
         str | None,
         typer.Option(envvar="ARGUS_LOG_LEVEL", help="DEBUG, INFO, WARNING or ERROR."),
     ] = None,
+    enable_retraining: Annotated[
+        bool | None,
+        typer.Option(
+            "--enable-retraining/--disable-retraining",
+            envvar="ARGUS_ENABLE_RETRAINING",
+            help="Retrain automatically when drift is detected (24 h cooldown).",
+        ),
+    ] = None,
 ) -> None:
     """Run the daemon in the foreground until SIGTERM or Ctrl-C."""
     from argus.config import load_settings
     from argus.daemon.service import run_daemon
 
-    overrides = {"host": host, "port": port, "home": home, "log_level": log_level}
+    overrides = {
+        "host": host,
+        "port": port,
+        "home": home,
+        "log_level": log_level,
+        "enable_retraining": enable_retraining,
+    }
     settings = load_settings(overrides, config_file=config)
     raise typer.Exit(run_daemon(settings))
 

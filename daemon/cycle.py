@@ -18,6 +18,7 @@ from argus.alerts import ActiveAlert, AlertPolicy, advance
 from argus.catalogue import derive_targets
 from argus.forecast.base import ForecastSet
 from argus.risk import FleetSummary, ServerRisk, assess_server, fleet_summary
+from argus.storage.forecasts import save_points
 from argus.storage.predictions import CycleRecord, save_cycle
 from argus.window import bucket_start
 
@@ -111,6 +112,7 @@ def run_cycle(services: Services) -> Snapshot | None:
             events=events,
         ),
     )
+    save_points(services.store, forecast_points(snapshot))
     services.snapshot = snapshot
     services.telemetry.record_cycle(seconds)
     log.info(
@@ -122,6 +124,47 @@ def run_cycle(services: Services) -> Snapshot | None:
         seconds,
     )
     return snapshot
+
+
+# Horizons kept for measuring realised error (drift): 5 min, 30 min, 1 h, 2 h, 4 h, 8 h.
+STORED_STEPS = (1, 6, 12, 24, 48, 96)
+
+
+def forecast_points(snapshot: Snapshot) -> dict[str, list]:
+    """The forecast at STORED_STEPS of every server and target, column-wise."""
+    fc = snapshot.forecast
+    cols: dict[str, list] = {
+        k: []
+        for k in (
+            "origin",
+            "server_name",
+            "target",
+            "step",
+            "target_time",
+            "model",
+            "p10",
+            "p50",
+            "p90",
+        )
+    }
+    q10, q50, q90 = (fc.quantile_index(q) for q in (0.1, 0.5, 0.9))
+    steps = [s for s in STORED_STEPS if s <= fc.steps]
+    for row, server in enumerate(fc.servers):
+        for t, target in enumerate(fc.targets):
+            for step in steps:
+                values = fc.values[row, t, step - 1]
+                cols["origin"].append(snapshot.data_time)
+                cols["server_name"].append(server)
+                cols["target"].append(target)
+                cols["step"].append(step)
+                cols["target_time"].append(
+                    fc.timestamps[row, step - 1].astype("datetime64[us]").item()
+                )
+                cols["model"].append(fc.models[row])
+                cols["p10"].append(float(values[q10]))
+                cols["p50"].append(float(values[q50]))
+                cols["p90"].append(float(values[q90]))
+    return cols
 
 
 def cycle_due(services: Services, now: float) -> bool:

@@ -12,13 +12,16 @@ from pathlib import Path
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from waitress.server import create_server
 
 from argus.config import Settings
 from argus.daemon.app import create_app
 from argus.daemon.cycle import prediction_job
+from argus.daemon.drift_job import drift_job
 from argus.daemon.models import ModelHolder, ServingModel, load_serving_model
 from argus.daemon.services import Services
+from argus.errors import ConfigError
 from argus.keys import resolve_api_key
 from argus.storage.metrics import purge_before, read_window_samples
 from argus.storage.predictions import read_open_alerts
@@ -77,6 +80,40 @@ def purge_expired(services: Services) -> None:
         log.info("retention: removed %d samples", removed)
 
 
+def build_scheduler(services: Services) -> BackgroundScheduler:
+    """The daemon's jobs: predictions, drift checks, retention and optional scheduled training."""
+    settings = services.settings
+    scheduler = BackgroundScheduler(
+        timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
+    )
+    scheduler.add_job(purge_expired, "interval", hours=1, args=[services], id="retention")
+    scheduler.add_job(
+        prediction_job,
+        "interval",
+        seconds=settings.cycle_check_seconds,
+        args=[services],
+        id="predictions",
+    )
+    scheduler.add_job(
+        drift_job, "interval", minutes=settings.drift_check_minutes, args=[services], id="drift"
+    )
+    if settings.retrain_cron:
+        try:
+            trigger = CronTrigger.from_crontab(settings.retrain_cron, timezone="UTC")
+        except ValueError as exc:
+            raise ConfigError(f"retrain_cron {settings.retrain_cron!r}: {exc}") from exc
+        scheduler.add_job(scheduled_training, trigger, args=[services], id="scheduled-training")
+    return scheduler
+
+
+def scheduled_training(services: Services) -> None:
+    """Cron-driven retraining; a run already in progress makes this one a no-op."""
+    try:
+        services.training.request(reason="schedule", cooldown=False)
+    except Exception as exc:
+        log.warning("scheduled training not started: %s", exc)
+
+
 def write_runtime_file(path: Path, host: str, port: int) -> None:
     """Tell the CLI and tests where the running daemon listens (mode 0600)."""
     info = {"pid": os.getpid(), "host": host, "port": port, "url": f"http://{host}:{port}"}
@@ -103,17 +140,7 @@ def run_daemon(settings: Settings) -> int:
         log.info("API key from %s", key.source)
 
     services = build_services(settings, key.value)
-    scheduler = BackgroundScheduler(
-        timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
-    )
-    scheduler.add_job(purge_expired, "interval", hours=1, args=[services], id="retention")
-    scheduler.add_job(
-        prediction_job,
-        "interval",
-        seconds=settings.cycle_check_seconds,
-        args=[services],
-        id="predictions",
-    )
+    scheduler = build_scheduler(services)
     runtime = settings.home / RUNTIME_FILE_NAME
     server = create_server(
         create_app(services),
@@ -136,6 +163,7 @@ def run_daemon(settings: Settings) -> int:
         signal.signal(signal.SIGTERM, previous)
         log.info("shutting down")
         scheduler.shutdown(wait=True)
+        services.training.cancel()
         server.close()
         services.store.close()
         runtime.unlink(missing_ok=True)

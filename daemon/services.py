@@ -12,11 +12,13 @@ from argus.alerts import ActiveAlert
 from argus.config import Settings
 from argus.daemon.models import ModelHolder
 from argus.daemon.telemetry import Telemetry
+from argus.daemon.training import TrainingManager
 from argus.storage.store import Store
 from argus.window import FleetWindow
 
 if TYPE_CHECKING:
     from argus.daemon.cycle import Snapshot
+    from argus.daemon.drift_job import DriftCheck
 
 
 def utc_now() -> datetime:
@@ -43,9 +45,12 @@ class Services:
     snapshot: Snapshot | None = None
     last_cycle_at: float = 0.0  # monotonic time of the last cycle attempt
     restored_alerts: Mapping[str, ActiveAlert] = field(default_factory=dict)
+    drift: DriftCheck | None = None  # replaced by the hourly drift job
+    training: TrainingManager = field(init=False)
 
     def __post_init__(self) -> None:
         self.telemetry.watch(lambda: self.snapshot)
+        self.training = TrainingManager(self)
 
     def uptime_seconds(self) -> float:
         return time.monotonic() - self.started

@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from argus.storage.forecasts import TARGET_SQL
+from argus.storage.metrics import COLUMNS
 from argus.storage.store import Store
 from argus.thresholds import threshold_for
 
@@ -21,17 +23,6 @@ EXPORTS: dict[str, tuple[str, str]] = {
     "predictions": ("server_risks", "data_time"),
 }
 _COPY_OPTIONS = {"csv": "FORMAT csv, HEADER", "parquet": "FORMAT parquet", "json": "FORMAT json"}
-
-# SQL expressions of the model's targets over the metrics table (argus.catalogue.derive_targets).
-_TARGET_SQL: dict[str, str] = {
-    "cpu_pct": "100 - cpu_idle_pct",
-    "mem_pct": "mem_used_pct",
-    "swap_pct": "swap_used_pct",
-    "iowait_pct": "cpu_iowait_pct",
-    "load": "load_average",
-    "disk_pct": "disk_usage_pct",
-}
-
 
 @dataclass(frozen=True)
 class AlertSummary:
@@ -92,11 +83,11 @@ def predicted_alerts_without_breach(store: Store, start: datetime, end: datetime
         ).fetchall()
         count = 0
         for server, opened, resolved, profile, peak, metric in alerts:
-            if peak < 2 or metric not in _TARGET_SQL:
+            if peak < 2 or metric not in TARGET_SQL:
                 continue
             critical = threshold_for(metric, profile or "Generic").critical
             row = cur.execute(
-                f"SELECT max({_TARGET_SQL[metric]}) FROM metrics "  # noqa: S608 - fixed map
+                f"SELECT max({TARGET_SQL[metric]}) FROM metrics "  # noqa: S608 - fixed map
                 "WHERE server_name = ? AND ts BETWEEN ? AND ?",
                 [server, opened, resolved],
             ).fetchone()
@@ -154,4 +145,17 @@ def export(
         # temporary or user-given file path, never request input.
         target = str(path).replace("'", "''")
         row = cur.execute(f"COPY ({query}) TO '{target}' ({_COPY_OPTIONS[fmt]})", params).fetchone()
+    return int(row[0]) if row else 0
+
+
+def export_feed(store: Store, path: Path, start: datetime, end: datetime) -> int:
+    """Write samples in [start, end) as a feed-schema Parquet file (what `argus train` reads)."""
+    columns = ", ".join(c for c in COLUMNS if c not in ("ts", "ingested_at"))
+    query = (
+        f"SELECT ts AS timestamp, {columns} FROM metrics "  # noqa: S608 - fixed column list
+        "WHERE ts >= ? AND ts < ? ORDER BY server_name, ts"
+    )
+    target = str(path).replace("'", "''")
+    with store.reader() as cur:
+        row = cur.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)", [start, end]).fetchone()
     return int(row[0]) if row else 0

@@ -76,6 +76,47 @@ CREATE TABLE alert_events (
 CREATE INDEX alert_events_time ON alert_events (event_time);
 """,
     ),
+    (
+        3,
+        "forecast points (for realised error) and drift checks",
+        """
+CREATE TABLE forecast_points (
+    origin TIMESTAMP NOT NULL,
+    server_name VARCHAR NOT NULL,
+    target VARCHAR NOT NULL,
+    step INTEGER NOT NULL,
+    target_time TIMESTAMP NOT NULL,
+    model VARCHAR NOT NULL,
+    p10 DOUBLE NOT NULL,
+    p50 DOUBLE NOT NULL,
+    p90 DOUBLE NOT NULL
+);
+CREATE INDEX forecast_points_time ON forecast_points (target_time);
+CREATE TABLE drift_checks (
+    checked_at TIMESTAMP NOT NULL,
+    data_time TIMESTAMP NOT NULL,
+    model VARCHAR NOT NULL,
+    per DOUBLE,
+    dss DOUBLE,
+    fds DOUBLE,
+    anomaly_rate DOUBLE,
+    drift_detected BOOLEAN NOT NULL,
+    report VARCHAR NOT NULL
+);
+CREATE TABLE training_runs (
+    id VARCHAR PRIMARY KEY,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP,
+    reason VARCHAR NOT NULL,
+    model_name VARCHAR NOT NULL,
+    epochs INTEGER NOT NULL,
+    incremental BOOLEAN NOT NULL,
+    status VARCHAR NOT NULL,
+    promoted BOOLEAN,
+    detail VARCHAR
+);
+""",
+    ),
 )
 
 SCHEMA_VERSION_DDL = """

@@ -1,0 +1,89 @@
+"""The hourly drift check: realised error, input shift and band misses of the serving model."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from argus.catalogue import TARGETS, derive_targets
+from argus.drift import DriftAssessment, DriftThresholds, assess
+from argus.storage.drift import save_check
+from argus.storage.forecasts import realised_points
+
+if TYPE_CHECKING:
+    from argus.daemon.services import Services
+
+log = logging.getLogger("argus.drift")
+
+
+@dataclass(frozen=True)
+class DriftCheck:
+    """One completed check, as the drift routes show it."""
+
+    checked_at: datetime  # wall clock
+    data_time: datetime  # newest sample the check saw
+    model: str
+    assessment: DriftAssessment
+
+
+def thresholds_of(services: Services) -> DriftThresholds:
+    s = services.settings
+    return DriftThresholds(s.drift_per, s.drift_dss, s.drift_fds, s.drift_anomaly_rate)
+
+
+def recent_inputs(services: Services, since: datetime) -> dict[str, np.ndarray]:
+    """Each model input's values over the window, all servers together."""
+    rows = [r for r in services.window.rows() if r["timestamp"] >= since]
+    derived = [derive_targets(r) for r in rows]
+    return {t: np.array([d[t] for d in derived], dtype=float) for t in TARGETS}
+
+
+def run_drift_check(services: Services) -> DriftCheck | None:
+    """Assess drift over the rolling window, store the result and publish it."""
+    latest = services.window.latest
+    if latest is None:
+        return None
+    since = latest - timedelta(hours=services.settings.drift_window_hours)
+    forecaster = services.models.current.forecaster
+    reference = getattr(forecaster, "metadata", {}).get("reference", {})
+    points = realised_points(services.store, since, latest)
+    result = assess(reference, recent_inputs(services, since), points, thresholds_of(services))
+    check = DriftCheck(services.clock(), latest, forecaster.name, result)
+    save_check(
+        services.store, check.checked_at, latest, forecaster.name, result, report_json(result)
+    )
+    services.drift = check
+    log.info("drift check: %s", "; ".join(result.reasons) or "no drift")
+    return check
+
+
+def report_json(result: DriftAssessment) -> str:
+    return json.dumps(
+        {
+            "per_by_target": result.per_by_target,
+            "feature_drift": result.feature_drift,
+            "band_miss_rate": result.band_miss_rate,
+            "realised_points": result.realised_points,
+            "reasons": result.reasons,
+        }
+    )
+
+
+def drift_job(services: Services) -> None:
+    """Scheduler entry point: check, then retrain when drift is found and retraining is on."""
+    try:
+        check = run_drift_check(services)
+    except Exception:
+        log.exception("drift check failed")
+        return
+    if (
+        check is not None
+        and check.assessment.drift_detected
+        and services.settings.enable_retraining
+    ):
+        services.training.request(reason="drift", cooldown=True)
