@@ -87,9 +87,10 @@ def keygen(
     typer.echo(f"written to {path}; restart the daemon to use it", err=True)
 
 
-from argus.cli import daemon_cmds  # noqa: E402
+from argus.cli import admin_cmds, daemon_cmds  # noqa: E402
 
 daemon_cmds.register(app)
+admin_cmds.register(app)
 
 from argus.cli import model_cmds  # noqa: E402
 

@@ -116,6 +116,8 @@ class TrainingManager:
                 raise TrainingConflictError(f"training {self.run.id} is already running")
             if cooldown:
                 self._check_cooldown()
+            if self._services.window.latest is None:
+                raise TrainingConflictError("no data to train on yet")
             now = self._services.clock()
             run_id = f"tft-{reason}-{now:%Y%m%d-%H%M%S}"
             workdir = s.home / "training" / run_id
@@ -154,8 +156,7 @@ class TrainingManager:
     def _export_history(self, workdir: Path) -> Path:
         """Write the training history (all but the held-out recent hours) as Parquet."""
         s, latest = self._services.settings, self._services.window.latest
-        if latest is None:
-            raise TrainingConflictError("no data to train on yet")
+        assert latest is not None  # noqa: S101 - checked by request()
         end = latest - timedelta(hours=s.retrain_holdout_hours)
         path = workdir / "history.parquet"
         export_feed(self._services.store, path, latest - timedelta(days=s.retrain_days), end)
