@@ -3,18 +3,24 @@ _argus() {
     local cur cmd opts
     cur="${COMP_WORDS[COMP_CWORD]}"
     if [[ $COMP_CWORD -eq 1 ]]; then
-        COMPREPLY=($(compgen -W "serve keygen status alerts predictions history export train backtest simulate demo scenario --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "serve keygen status alerts predictions history export drift models reload-model trigger-training training-status cancel-training train backtest simulate demo scenario --help" -- "$cur"))
         return
     fi
     cmd="${COMP_WORDS[1]}"
     case "$cmd" in
-        serve) opts="--host --port --config --home --log-level --help" ;;
+        serve) opts="--host --port --config --home --log-level --enable-retraining --disable-retraining --help" ;;
         keygen) opts="--home --config --help" ;;
         status) opts="--url --home --config --json --help" ;;
         alerts) opts="--url --home --config --json --watch --no-watch --interval --help" ;;
         predictions) opts="--url --home --config --json --server --help" ;;
         history) opts="--url --home --config --json --range --server --help" ;;
         export) opts="--table --range --format --out --db --url --home --config --help" ;;
+        drift) opts="--url --home --config --json --report --help" ;;
+        models) opts="--url --home --config --json --help" ;;
+        reload-model) opts="name --url --home --config --json --help" ;;
+        trigger-training) opts="--epochs --incremental --no-incremental --url --home --config --json --help" ;;
+        training-status) opts="--url --home --config --json --help" ;;
+        cancel-training) opts="--url --home --config --json --help" ;;
         train) opts="--data --db --home --config --name --epochs --max-minutes --seed --incremental --no-incremental --activate --no-activate --hidden-size --batches-per-epoch --torch-threads --json --help" ;;
         backtest) opts="--data --db --home --config --horizons --model --days --every --torch-threads --json --help" ;;
         simulate) opts="--out --servers --days --seed --format --incident-rate --cascade-probability --help" ;;

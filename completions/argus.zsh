@@ -10,6 +10,12 @@ _argus() {
         'predictions:Show every server'\''s risk, level, model and time to issue, and the fleet summary.'
         'history:Summarise alert history (or one server'\''s risk history).'
         'export:Export alerts, environment snapshots, metrics or predictions; quiet, for cron.'
+        'drift:Show the serving model'\''s drift (PER, DSS, FDS, anomaly rate).'
+        'models:List the models in the daemon'\''s models directory.'
+        'reload-model:Hot-swap the serving model; on failure the old model keeps serving.'
+        'trigger-training:Start a training run in the daemon (a child process; promoted only if better).'
+        'training-status:Show the current or last training run (epoch, percent, ETA).'
+        'cancel-training:Stop the running training; the serving model keeps serving.'
         'train:Train the TFT on the history (or a file) and save it in <home>/models/<name>/.'
         'backtest:Rolling-origin backtest of the TFT against naive and seasonal naive.'
         'simulate:Write a simulated fleet dataset (metrics in the feed schema plus labels.json).'
@@ -28,7 +34,9 @@ _argus() {
                 '--port[TCP port (0 picks a free one).]:value:' \
                 '--config[TOML config file.]:value:' \
                 '--home[Data directory.]:value:' \
-                '--log-level[DEBUG, INFO, WARNING or ERROR.]:value:'
+                '--log-level[DEBUG, INFO, WARNING or ERROR.]:value:' \
+                '--enable-retraining[Retrain automatically when drift is detected (24 h cooldown).]' \
+                '--disable-retraining[Retrain automatically when drift is detected (24 h cooldown).]'
             ;;
         keygen)
             _arguments '--home[Data directory.]:value:' \
@@ -73,6 +81,47 @@ _argus() {
                 '--url[Daemon URL (default\: the running daemon'\''s runtime file, else host\:port).]:value:' \
                 '--home[Data directory.]:value:' \
                 '--config[TOML config file.]:value:'
+            ;;
+        drift)
+            _arguments '--url[Daemon URL (default\: the running daemon'\''s runtime file, else host\:port).]:value:' \
+                '--home[Data directory.]:value:' \
+                '--config[TOML config file.]:value:' \
+                '--json[Print JSON.]' \
+                '--report[The detailed report with recommendations.]'
+            ;;
+        models)
+            _arguments '--url[Daemon URL (default\: the running daemon'\''s runtime file, else host\:port).]:value:' \
+                '--home[Data directory.]:value:' \
+                '--config[TOML config file.]:value:' \
+                '--json[Print JSON.]'
+            ;;
+        reload-model)
+            _arguments '1:name:' \
+                '--url[Daemon URL (default\: the running daemon'\''s runtime file, else host\:port).]:value:' \
+                '--home[Data directory.]:value:' \
+                '--config[TOML config file.]:value:' \
+                '--json[Print JSON.]'
+            ;;
+        trigger-training)
+            _arguments '--epochs[Epochs (default\: retrain_epochs).]:value:' \
+                '--incremental[Continue the current model'\''s weights.]' \
+                '--no-incremental[Continue the current model'\''s weights.]' \
+                '--url[Daemon URL (default\: the running daemon'\''s runtime file, else host\:port).]:value:' \
+                '--home[Data directory.]:value:' \
+                '--config[TOML config file.]:value:' \
+                '--json[Print JSON.]'
+            ;;
+        training-status)
+            _arguments '--url[Daemon URL (default\: the running daemon'\''s runtime file, else host\:port).]:value:' \
+                '--home[Data directory.]:value:' \
+                '--config[TOML config file.]:value:' \
+                '--json[Print JSON.]'
+            ;;
+        cancel-training)
+            _arguments '--url[Daemon URL (default\: the running daemon'\''s runtime file, else host\:port).]:value:' \
+                '--home[Data directory.]:value:' \
+                '--config[TOML config file.]:value:' \
+                '--json[Print JSON.]'
             ;;
         train)
             _arguments '--data[Feed-schema CSV (.gz ok) or Parquet file instead of the database.]:value:' \

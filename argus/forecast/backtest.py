@@ -137,10 +137,14 @@ def backtest(
         if not got.actual:
             continue
         scores = score(
-            np.array(got.actual), np.array(got.predicted), quantiles[model],
-            np.array(got.scale), np.array(got.group),
+            np.array(got.actual),
+            np.array(got.predicted),
+            quantiles[model],
+            np.array(got.scale),
+            np.array(got.group),
         )
-        rows.append({"model": model, "target": target, "horizon": horizon_label(h),
-                     **scores.as_dict()})
+        rows.append(
+            {"model": model, "target": target, "horizon": horizon_label(h), **scores.as_dict()}
+        )
     stamps = tuple(str(pd.Timestamp(t)) for t in steps_to_timestamps(np.array(origins)))
     return BacktestReport(tuple(horizons), stamps, tuple(rows))

@@ -38,11 +38,15 @@ def _ffill(values: np.ndarray) -> np.ndarray:
 
 
 def _error_quantiles(errors: np.ndarray, quantiles: np.ndarray) -> np.ndarray | None:
-    """(targets, quantiles) empirical quantiles of (n, targets) errors; None if too few."""
+    """(targets, quantiles) empirical error quantiles around the median; None if too few.
+
+    Centred on the median error so that the P50 is the rule's own point forecast (naive means
+    "the last value", not "the last value plus the typical drift").
+    """
     finite = errors[np.isfinite(errors).all(axis=1)]
     if len(finite) < MIN_ERRORS:
         return None
-    return np.quantile(finite, quantiles, axis=0).T
+    return (np.quantile(finite, quantiles, axis=0) - np.median(finite, axis=0)).T
 
 
 def _naive_error_quantiles(hist: np.ndarray, horizon: int, quantiles: np.ndarray) -> np.ndarray:

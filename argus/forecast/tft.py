@@ -10,6 +10,7 @@ import copy
 import math
 import tempfile
 import time
+import warnings
 from dataclasses import asdict, dataclass, fields
 from datetime import timedelta
 from pathlib import Path
@@ -208,7 +209,11 @@ class _Progress(pl.Callback):
             )
 
     def on_train_batch_end(
-        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
+        self,
+        trainer: pl.Trainer,
+        pl_module: pl.LightningModule,
+        outputs: Any,
+        batch: Any,
         batch_idx: int,
     ) -> None:
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
@@ -364,15 +369,10 @@ class TFTForecaster:
         with tempfile.TemporaryDirectory(prefix="argus-train-") as root:
             trainer = _trainer(cfg, options, Path(root), [best, progress], val_ds is not None)
             self.network.train()
-            trainer.fit(
-                self.network,
-                train_dataloaders=train_ds.to_dataloader(
-                    train=True, batch_size=cfg.batch_size, num_workers=0
-                ),
-                val_dataloaders=None
-                if val_ds is None
-                else val_ds.to_dataloader(train=False, batch_size=cfg.batch_size, num_workers=0),
-            )
+            with warnings.catch_warnings():
+                # lightning 2.6 + torch 2.13 emit this on every fit; it is not actionable here.
+                warnings.filterwarnings("ignore", ".*LeafSpec.*", FutureWarning)
+                self._run_fit(trainer, train_ds, val_ds)
         self.network.eval()
         self._trainer = trainer
         return FitReport(
@@ -384,6 +384,21 @@ class TFTForecaster:
             train_start=_stamp(int(grid["time_idx"].min())),
             train_end=_stamp(int(train_df["time_idx"].max())),
             validation_from=None if val_start is None else _stamp(val_start),
+        )
+
+    def _run_fit(
+        self,
+        trainer: pl.Trainer,
+        train_ds: TimeSeriesDataSet,
+        val_ds: TimeSeriesDataSet | None,
+    ) -> None:
+        batch = self.config.batch_size
+        trainer.fit(
+            self.network,
+            train_dataloaders=train_ds.to_dataloader(train=True, batch_size=batch, num_workers=0),
+            val_dataloaders=None
+            if val_ds is None
+            else val_ds.to_dataloader(train=False, batch_size=batch, num_workers=0),
         )
 
     def write_checkpoint(self, path: Path) -> None:

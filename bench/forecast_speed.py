@@ -1,0 +1,109 @@
+"""Forecast speed benchmark (not a test). Run from the repository root:
+
+    PYTHONPATH=. python bench/forecast_speed.py
+
+1. `argus train` (default settings, one torch thread) on a 45-server, 14-day fleet with daily
+   cycles and noise, timed end to end as a subprocess (goal <= 3 min).
+2. That model forecasting 1,000 servers (the fleet's last 2 days, replicated under new names,
+   so most servers are unseen) in one batched `predict` call with one torch thread
+   (goal <= 2.5 s; median of 3 runs after a warm-up).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from argus.catalogue import METRIC_NAMES
+
+PREFIXES = ("ppdb", "ppml", "ppapi", "ppweb", "ppcond", "ppetl", "pprisk", "srv")
+
+
+def fleet(servers: int, days: float, seed: int = 0) -> pd.DataFrame:
+    """Daily CPU/memory/load cycles with per-server level, amplitude, phase and noise."""
+    rng = np.random.default_rng(seed)
+    steps = int(days * 288)
+    stamps = pd.date_range("2024-03-04", periods=steps, freq="5min")
+    day = 2 * np.pi * np.arange(steps) / 288
+    parts = []
+    for i in range(servers):
+        cols = {name: np.zeros(steps) for name in METRIC_NAMES}
+        busy = 30 + rng.uniform(5, 25) * np.sin(day + rng.uniform(0, 1)) + rng.normal(0, 4, steps)
+        busy = np.clip(busy, 1, 99)
+        cols.update(
+            cpu_user_pct=busy * 0.7, cpu_sys_pct=busy * 0.2, cpu_iowait_pct=busy * 0.1,
+            cpu_idle_pct=100 - busy,
+            mem_used_pct=np.clip(rng.uniform(30, 70) + 5 * np.sin(day) + rng.normal(0, 1, steps),
+                                 0, 100),
+            swap_used_pct=np.full(steps, rng.uniform(0, 5)),
+            disk_usage_pct=rng.uniform(30, 60) + np.arange(steps) * 1e-4,
+            load_average=np.clip(busy / 10 + rng.normal(0, 0.3, steps), 0, None),
+        )
+        frame = pd.DataFrame(cols)
+        frame.insert(0, "server_name", f"{PREFIXES[i % len(PREFIXES)]}{i:03d}")
+        frame.insert(0, "timestamp", stamps)
+        parts.append(frame)
+    return pd.concat(parts, ignore_index=True)
+
+
+def replicate(frame: pd.DataFrame, n: int) -> pd.DataFrame:
+    names = frame["server_name"].unique()
+    copies = []
+    for k in range(int(np.ceil(n / len(names)))):
+        copies.append(frame.assign(server_name=frame["server_name"] + f"-r{k}"))
+    out = pd.concat(copies, ignore_index=True)
+    keep = out["server_name"].unique()[:n]
+    return out[out["server_name"].isin(keep)]
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="argus-speed-"))
+    data = work / "fleet.parquet"
+    train_frame = fleet(45, 14)
+    train_frame.to_parquet(data)
+    env = {**os.environ, "ARGUS_TORCH_THREADS": "1"}
+    cmd = [sys.executable, "-c", "from argus.cli.main import main; main()", "train",
+           "--data", str(data), "--home", str(work / "home"), "--name", "speed", "--json"]
+    started = time.monotonic()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    train_s = time.monotonic() - started
+    summary = json.loads(done.stdout)
+
+    import torch
+
+    from argus.forecast.artifacts import load_model
+
+    torch.set_num_threads(1)
+    model = load_model(work / "home" / "models", "speed")
+    recent = train_frame[train_frame["timestamp"] >= train_frame["timestamp"].max()
+                         - pd.Timedelta(days=2)]
+    frame = replicate(recent, 1000)
+    model.predict(frame.head(2000))  # warm-up
+    times = []
+    for _ in range(3):
+        started = time.monotonic()
+        fs = model.predict(frame)
+        times.append(time.monotonic() - started)
+    print(json.dumps({
+        "train_seconds": round(train_s, 1),
+        "train_epochs": summary["training"]["epochs_run"],
+        "train_rows": len(train_frame),
+        "predict_servers": len(fs.servers),
+        "predict_tft_servers": sum(m.startswith("tft") for m in fs.models),
+        "predict_seconds_runs": [round(t, 2) for t in times],
+        "predict_seconds_median": round(statistics.median(times), 2),
+        "input_rows": len(frame),
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+"""`argus train` and `argus backtest`: the model commands (run offline, on a file or the DB).
+
+torch, pandas and pytorch-forecasting are imported inside the command bodies only, so that
+`import argus.cli.main` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from argus.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from argus.config import Settings
+    from argus.forecast.backtest import BacktestReport
+
+DataOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        envvar="ARGUS_DATA",
+        dir_okay=False,
+        exists=True,
+        help="Feed-schema CSV (.gz ok) or Parquet file instead of the database.",
+    ),
+]
+DbOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        envvar="ARGUS_DB",
+        dir_okay=False,
+        help="DuckDB history to read (default: argus.duckdb in the data directory).",
+    ),
+]
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option("--home", envvar="ARGUS_HOME", file_okay=False, help="Data directory."),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", envvar="ARGUS_CONFIG", dir_okay=False, help="TOML config file."),
+]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", envvar="ARGUS_JSON", help="Print JSON for scripts.")
+]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option("--torch-threads", envvar="ARGUS_TORCH_THREADS", min=1, help="torch threads."),
+]
+
+
+def _setup(home: Path | None, config: Path | None, threads: int | None) -> Settings:
+    """Settings, torch threads, and a quiet Lightning (its banners are not for CLI users)."""
+    import logging
+    import warnings
+
+    import torch
+
+    from argus.config import load_settings
+
+    settings = load_settings({"home": home, "torch_threads": threads}, config_file=config)
+    torch.set_num_threads(settings.torch_threads)
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", module=r"(lightning|pytorch_forecasting|torch)(\..*)?")
+    return settings
+
+
+def _load_frame(data: Path | None, db: Path | None, settings: Settings) -> pd.DataFrame:
+    """The feed-schema history: from --data, else from the DuckDB file (read-only)."""
+    if data is not None:
+        from argus.forecast.frame import read_feed_file
+
+        return read_feed_file(data)
+    from argus.storage.metrics import read_metrics_frame
+    from argus.storage.store import DB_FILE_NAME, Store
+
+    path = db or settings.home / DB_FILE_NAME
+    if not path.exists():
+        raise InvalidInputError(f"no database at {path}; pass --data FILE or --db PATH")
+    store = Store.open(path, read_only=True)
+    try:
+        return read_metrics_frame(store)
+    finally:
+        store.close()
+
+
+def train(
+    data: DataOpt = None,
+    db: DbOpt = None,
+    home: HomeOpt = None,
+    config: ConfigOpt = None,
+    name: Annotated[
+        str | None, typer.Option(envvar="ARGUS_MODEL_NAME", help="Model name (default tft-<utc>).")
+    ] = None,
+    epochs: Annotated[int, typer.Option(envvar="ARGUS_EPOCHS", min=1, help="Epochs.")] = 10,
+    max_minutes: Annotated[
+        float, typer.Option(envvar="ARGUS_MAX_MINUTES", min=0.1, help="Time cap for training.")
+    ] = 2.5,
+    seed: Annotated[int, typer.Option(envvar="ARGUS_SEED", help="Random seed.")] = 42,
+    incremental: Annotated[
+        bool,
+        typer.Option(envvar="ARGUS_INCREMENTAL", help="Continue the current model's weights."),
+    ] = False,
+    activate: Annotated[
+        bool, typer.Option(envvar="ARGUS_ACTIVATE", help="Make the new model current.")
+    ] = True,
+    hidden_size: Annotated[
+        int, typer.Option(envvar="ARGUS_HIDDEN_SIZE", min=2, help="TFT hidden size.")
+    ] = 16,
+    batches_per_epoch: Annotated[
+        int, typer.Option(envvar="ARGUS_BATCHES_PER_EPOCH", min=1, help="Batches per epoch.")
+    ] = 40,
+    torch_threads: ThreadsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train the TFT on the history (or a file) and save it in <home>/models/<name>/."""
+    settings = _setup(home, config, torch_threads)
+    from argus.forecast.artifacts import models_dir_for
+    from argus.forecast.base import TrainOptions
+    from argus.forecast.tft import TFTConfig
+    from argus.forecast.training import train_model
+
+    frame = _load_frame(data, db, settings)
+    cfg = TFTConfig(hidden_size=hidden_size, batches_per_epoch=batches_per_epoch)
+    with _progress_bar(epochs, batches_per_epoch, quiet=as_json) as report:
+        options = TrainOptions(epochs=epochs, max_minutes=max_minutes, seed=seed, progress=report)
+        result = train_model(
+            frame,
+            models_dir=models_dir_for(settings.home),
+            name=name,
+            config=cfg,
+            options=options,
+            incremental=incremental,
+            activate=activate,
+        )
+    summary = {
+        "name": result.name,
+        "path": str(result.path),
+        "current": result.activated,
+        "training": result.metadata["training"],
+        "backtest": result.metadata.get("backtest", {}),
+    }
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    t = summary["training"]
+    typer.echo(
+        f"saved model {result.name} ({t['epochs_run']} epochs, {t['seconds']:.0f} s, "
+        f"best validation loss {t['best_val_loss']}) to {result.path}"
+        + ("; now current" if result.activated else "")
+    )
+    if summary["backtest"]:
+        from argus.forecast.backtest import BacktestReport
+
+        report_rows = tuple(summary["backtest"]["results"])
+        _print_report(BacktestReport((), tuple(summary["backtest"]["origins"]), report_rows))
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+class _progress_bar:  # noqa: N801 - used like a function in a with statement
+    """A rich progress bar fed by TrainProgress reports (epoch, loss, ETA)."""
+
+    def __init__(self, epochs: int, batches: int, *, quiet: bool) -> None:
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.quiet = quiet
+        self.progress = Progress(
+            TextColumn("epoch {task.fields[epoch]}"),
+            BarColumn(),
+            TextColumn("loss {task.fields[loss]}  val {task.fields[val]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            disable=quiet,
+        )
+        self.task = self.progress.add_task(
+            "train", total=epochs * batches, epoch=f"0/{epochs}", loss="-", val="-"
+        )
+        self.batches = batches
+
+    def __call__(self, event: Any) -> None:
+        done = (event.epoch - 1) * self.batches + event.batch
+        self.progress.update(
+            self.task,
+            completed=done,
+            epoch=f"{event.epoch}/{event.max_epochs}",
+            loss=_fmt(event.train_loss),
+            val=_fmt(event.val_loss),
+        )
+
+    def __enter__(self) -> _progress_bar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+def backtest(
+    data: DataOpt = None,
+    db: DbOpt = None,
+    home: HomeOpt = None,
+    config: ConfigOpt = None,
+    horizons: Annotated[
+        str, typer.Option(envvar="ARGUS_HORIZONS", help="Comma list, e.g. 1h,8h or 30m.")
+    ] = "1h,8h",
+    model: Annotated[
+        str | None, typer.Option(envvar="ARGUS_MODEL", help="Model name (default: current).")
+    ] = None,
+    days: Annotated[
+        float,
+        typer.Option(envvar="ARGUS_BACKTEST_DAYS", min=0.01, help="Evaluate the last N days."),
+    ] = 2.0,
+    every: Annotated[
+        str, typer.Option(envvar="ARGUS_BACKTEST_EVERY", help="Origin spacing, e.g. 6h.")
+    ] = "6h",
+    torch_threads: ThreadsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rolling-origin backtest of the TFT against naive and seasonal naive."""
+    settings = _setup(home, config, torch_threads)
+    from argus.forecast import artifacts
+    from argus.forecast.backtest import backtest as run_backtest
+    from argus.forecast.backtest import parse_horizons, rolling_origins
+    from argus.forecast.baseline import Naive, SeasonalNaive
+    from argus.forecast.frame import DAY_STEPS, to_grid
+
+    steps = parse_horizons(horizons)
+    spacing = parse_horizons(every)[0]
+    grid = to_grid(_load_frame(data, db, settings))
+    if grid.empty:
+        raise InvalidInputError("no samples to backtest")
+    models_dir = artifacts.models_dir_for(settings.home)
+    forecasters: dict[str, Any] = {}
+    name = model or artifacts.current_name(models_dir)
+    if name is not None:
+        forecasters["tft"] = artifacts.load_model(models_dir, name)
+    forecasters.update(naive=Naive(), seasonal_naive=SeasonalNaive())
+    first = max(
+        int(grid["time_idx"].max()) - int(days * DAY_STEPS) + 1, int(grid["time_idx"].min()) + 1
+    )
+    origins = rolling_origins(grid, first, spacing, max(steps))
+    if not origins:
+        raise InvalidInputError("the data is too short for these horizons and --days")
+    report = run_backtest(grid, forecasters, steps, origins)
+    if as_json:
+        typer.echo(json.dumps({"model": name, **report.to_json()}, indent=2))
+        return
+    if name is None:
+        typer.echo("no trained model: showing the baselines only", err=True)
+    _print_report(report)
+
+
+def _print_report(report: BacktestReport) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Backtest ({len(report.origins)} origins)")
+    for col in ("target", "horizon", "model", "MAE", "MASE", "pinball", "P10–P90 cov", "n"):
+        table.add_column(col, justify="left" if col in ("target", "horizon", "model") else "right")
+    rows = sorted(report.rows, key=lambda r: (r["target"], _minutes(r["horizon"]), r["model"]))
+    for r in rows:
+        table.add_row(
+            r["target"],
+            r["horizon"],
+            r["model"],
+            f"{r['mae']:.3f}",
+            f"{r['mase']:.3f}",
+            f"{r['pinball']:.3f}",
+            f"{r['coverage']:.2f}",
+            str(r["n"]),
+        )
+    Console().print(table)
+
+
+def _minutes(label: str) -> int:
+    return int(label[:-1]) * (60 if label.endswith("h") else 1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the model commands to the `argus` app."""
+    app.command()(train)
+    app.command()(backtest)

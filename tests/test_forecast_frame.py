@@ -1,0 +1,55 @@
+"""Gridding, target derivation and the seasonal-naive fallback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from argus.forecast.base import HORIZON
+from argus.forecast.baseline import Naive, SeasonalNaive
+from argus.forecast.frame import add_covariates, to_grid
+from tests.test_forecast_support import synthetic_fleet
+
+
+def test_grid_averages_buckets_keeps_gaps_and_derives_targets() -> None:
+    frame = pd.DataFrame({
+        "timestamp": ["2024-01-01 00:01", "2024-01-01 00:04", "2024-01-01 00:21+01:00",
+                      "2024-01-01 00:20"],
+        "server_name": ["a", "a", "a", "ppdb1"],
+        "cpu_idle_pct": [90.0, 70.0, 50.0, 40.0],
+        "mem_used_pct": [10.0, 20.0, 30.0, 40.0],
+    })
+    grid = to_grid(frame)
+    a = grid[grid["server"] == "a"]
+    # "00:21+01:00" is 23:21 UTC the day before: its own, earlier bucket (no gap filled in)
+    assert a["cpu_pct"].tolist() == [50.0, 20.0]  # then the mean of 10 and 30
+    assert a["mem_pct"].tolist() == [30.0, 15.0]
+    assert a["timestamp"].tolist() == [pd.Timestamp("2023-12-31 23:20"),
+                                       pd.Timestamp("2024-01-01 00:00")]
+    assert grid.loc[grid["server"] == "ppdb1", "profile"].item() == "Database"
+    assert (grid["swap_pct"] == 0).all()  # never sent -> 0
+
+
+def test_day_ago_covariate_is_the_value_288_steps_earlier() -> None:
+    grid = add_covariates(to_grid(synthetic_fleet(servers=1, days=2)))
+    assert grid["cpu_pct_lag1d"].iloc[300] == grid["cpu_pct"].iloc[12]
+
+
+def test_seasonal_naive_repeats_yesterday_and_falls_back_to_naive() -> None:
+    frame = synthetic_fleet(servers=2, days=2)
+    short = frame[frame["server_name"] == "ppweb01"].iloc[:30]  # 2.5 h of history
+    fs = SeasonalNaive().predict(pd.concat([frame[frame["server_name"] == "ppdb01"], short]))
+    grid = to_grid(frame[frame["server_name"] == "ppdb01"])
+    cpu = grid["cpu_pct"].to_numpy()
+    assert fs.values.shape == (2, 6, HORIZON, 7)
+    assert fs.models == ("baseline", "baseline")
+    np.testing.assert_allclose(fs.median("ppdb01", "cpu_pct"), cpu[-288:-288 + HORIZON])
+    short_cpu = to_grid(short)["cpu_pct"].iloc[-1]
+    assert fs.median("ppweb01", "cpu_pct") == pytest.approx(np.full(HORIZON, short_cpu))
+    assert fs.timestamps[1, 0] == np.datetime64(pd.Timestamp(short["timestamp"].max()) +
+                                                pd.Timedelta(minutes=5))
+    assert (np.diff(fs.values, axis=-1) >= 0).all()  # monotone quantiles
+    lo, hi = fs.series("ppdb01", "cpu_pct")[1][:, [1, 5]].T
+    assert (hi > lo).all()  # empirical errors give a real interval
+    assert Naive().predict(frame).median("ppdb01", "cpu_pct")[-1] == pytest.approx(cpu[-1])
