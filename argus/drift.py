@@ -7,6 +7,9 @@
 - FDS (feature drift score), per model input: the population stability index (PSI) of the inputs'
   recent distribution (the window, all servers) against the histogram saved with the model.
 - DSS (distribution shift score): the mean FDS over the inputs.
+  Disk usage is reported in the feature drift but left out of DSS and FDS: it trends by nature
+  (it grows until a clean-up), so its level always leaves the training range and would make every
+  check a drift.
 - anomaly_rate: the share of actuals outside their P10-P90 band, beyond the 20 % expected.
 """
 
@@ -20,6 +23,7 @@ import numpy as np
 
 from argus.thresholds import threshold_for
 
+TRENDING_INPUTS = frozenset({"disk_pct"})  # reported, but not counted in DSS / FDS
 PSI_FLOOR = 1e-4  # an empty bin would make PSI infinite
 MIN_POINTS = 50  # fewer realised forecasts than this and PER is not reported
 MIN_VALUES = 288  # fewer recent values than this (a day of one server) and PSI is not reported
@@ -129,15 +133,16 @@ def assess(
     per = round(float(np.mean(list(per_map.values()))), 4) if per_map else None
     misses = band_misses(points) if len(points) >= MIN_POINTS else None
     anomaly = None if misses is None else round(max(0.0, misses - EXPECTED_OUTSIDE), 4)
-    dss = round(float(np.mean(list(fds_map.values()))), 4) if fds_map else None
-    fds = max(fds_map.values()) if fds_map else None
+    counted = {k: v for k, v in fds_map.items() if k not in TRENDING_INPUTS}
+    dss = round(float(np.mean(list(counted.values()))), 4) if counted else None
+    fds = max(counted.values()) if counted else None
     reasons = []
     if per is not None and per >= limits.per:
         reasons.append(f"forecast error {per:.1%} of scale exceeds {limits.per:.0%}")
     if dss is not None and dss >= limits.dss:
         reasons.append(f"input distribution shift (mean PSI {dss:.2f}) exceeds {limits.dss:.2f}")
     if fds is not None and fds >= limits.fds:
-        worst = max(fds_map, key=lambda k: fds_map[k])
+        worst = max(counted, key=lambda k: counted[k])
         reasons.append(f"{worst} drifted (PSI {fds:.2f}) beyond {limits.fds:.2f}")
     if anomaly is not None and anomaly >= limits.anomaly_rate:
         reasons.append(f"{misses:.0%} of actuals fell outside the P10-P90 band (20 % expected)")

@@ -23,11 +23,27 @@ def bucket_start(ts: datetime) -> datetime:
 def _bucket_row(samples: list[Mapping[str, Any]]) -> dict[str, Any]:
     """Average the samples of one bucket; the last sample's status stands for the bucket."""
     n = len(samples)
-    row: dict[str, Any] = {name: sum(s[name] for s in samples) / n for name in METRIC_NAMES}
+    if n == 1:  # the usual case: one sample per 5-minute bucket
+        only = samples[0]
+        row: dict[str, Any] = {name: float(only[name]) for name in METRIC_NAMES}
+        for name in _OPTIONAL:
+            row[name] = only.get(name)
+        row["status"] = only["status"]
+        return row
+    row = {name: sum(s[name] for s in samples) / n for name in METRIC_NAMES}
     for name in _OPTIONAL:
         present = [s[name] for s in samples if s.get(name) is not None]
         row[name] = sum(present) / len(present) if present else None
     row["status"] = samples[-1]["status"]
+    return row
+
+
+def _cached_row(name: str, server: _Server, ts: datetime) -> dict[str, Any]:
+    row = server.cache.get(ts)
+    if row is None:
+        row = {"timestamp": ts, "server_name": name, "profile": server.profile}
+        row.update(_bucket_row(server.buckets[ts]))
+        server.cache[ts] = row
     return row
 
 
@@ -36,6 +52,8 @@ class _Server:
     profile: str
     # Raw samples per bucket: averaging waits until a reader asks, keeping ingest cheap.
     buckets: dict[datetime, list[Mapping[str, Any]]] = field(default_factory=dict)
+    # Averaged rows of buckets no sample has touched since they were last read.
+    cache: dict[datetime, dict[str, Any]] = field(default_factory=dict)
     records: int = 0
 
 
@@ -59,9 +77,13 @@ class FleetWindow:
                 profile = sample.get("profile") or profile_for(name)
                 if server is None:
                     server = self._servers[name] = _Server(profile=profile)
-                server.profile = profile
+                if server.profile != profile:
+                    server.profile = profile
+                    server.cache.clear()
                 ts: datetime = sample["timestamp"]
-                server.buckets.setdefault(bucket_start(ts), []).append(sample)
+                bucket = bucket_start(ts)
+                server.buckets.setdefault(bucket, []).append(sample)
+                server.cache.pop(bucket, None)
                 server.records += 1
                 self._records += 1
                 if self._latest is None or ts > self._latest:
@@ -77,6 +99,7 @@ class FleetWindow:
         keep = sorted(server.buckets)[-self.capacity :]
         dropped = sum(len(b) for ts, b in server.buckets.items() if ts < keep[0])
         server.buckets = {ts: server.buckets[ts] for ts in keep}
+        server.cache = {ts: row for ts, row in server.cache.items() if ts >= keep[0]}
         server.records -= dropped
         self._records -= dropped
 
@@ -99,13 +122,28 @@ class FleetWindow:
         with self._lock:
             return sum(min(len(s.buckets), self.capacity) for s in self._servers.values())
 
-    def rows(self) -> list[dict[str, Any]]:
-        """Return every bucket as a feed-schema row (means), per server in time order."""
+    def server_rows(self, name: str, until: datetime | None = None) -> list[dict[str, Any]]:
+        """One server's buckets up to `until` (a bucket start) as feed-schema rows, in time
+        order; [] for an unknown server. Explanations read one server without the fleet."""
         with self._lock:
+            server = self._servers.get(name)
+            if server is None:
+                return []
             out: list[dict[str, Any]] = []
-            for name, server in sorted(self._servers.items()):
-                for ts in sorted(server.buckets)[-self.capacity :]:
-                    row = {"timestamp": ts, "server_name": name, "profile": server.profile}
-                    row.update(_bucket_row(server.buckets[ts]))
-                    out.append(row)
+            for ts in sorted(server.buckets)[-self.capacity :]:
+                if until is not None and ts > until:
+                    break
+                out.append(dict(_cached_row(name, server, ts)))
             return out
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Return every bucket as a feed-schema row (means), per server in time order.
+
+        The rows are shared with the window's cache: read them, never modify them.
+        """
+        with self._lock:
+            return [
+                _cached_row(name, server, ts)
+                for name, server in sorted(self._servers.items())
+                for ts in sorted(server.buckets)[-self.capacity :]
+            ]

@@ -6,6 +6,7 @@ torch, pandas and pytorch-forecasting are imported inside the command bodies onl
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -119,6 +120,14 @@ def train(
     ] = 40,
     torch_threads: ThreadsOpt = None,
     as_json: JsonOpt = False,
+    progress_file: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="ARGUS_PROGRESS_FILE",
+            dir_okay=False,
+            help="Also append each progress report to this file as a JSON line.",
+        ),
+    ] = None,
 ) -> None:
     """Train the TFT on the history (or a file) and save it in <home>/models/<name>/."""
     settings = _setup(home, config, torch_threads)
@@ -129,7 +138,7 @@ def train(
 
     frame = _load_frame(data, db, settings)
     cfg = TFTConfig(hidden_size=hidden_size, batches_per_epoch=batches_per_epoch)
-    with _progress_bar(epochs, batches_per_epoch, quiet=as_json) as report:
+    with _progress_bar(epochs, batches_per_epoch, quiet=as_json, log=progress_file) as report:
         options = TrainOptions(epochs=epochs, max_minutes=max_minutes, seed=seed, progress=report)
         result = train_model(
             frame,
@@ -170,7 +179,7 @@ def _fmt(value: float | None) -> str:
 class _progress_bar:  # noqa: N801 - used like a function in a with statement
     """A rich progress bar fed by TrainProgress reports (epoch, loss, ETA)."""
 
-    def __init__(self, epochs: int, batches: int, *, quiet: bool) -> None:
+    def __init__(self, epochs: int, batches: int, *, quiet: bool, log: Path | None = None) -> None:
         from rich.progress import (
             BarColumn,
             Progress,
@@ -193,8 +202,13 @@ class _progress_bar:  # noqa: N801 - used like a function in a with statement
             "train", total=epochs * batches, epoch=f"0/{epochs}", loss="-", val="-"
         )
         self.batches = batches
+        # The daemon follows a training child through this file (/admin/training-status).
+        self.log = None if log is None else open(log, "a", encoding="utf-8")  # noqa: SIM115
 
     def __call__(self, event: Any) -> None:
+        if self.log is not None:
+            self.log.write(json.dumps(dataclasses.asdict(event)) + "\n")
+            self.log.flush()
         done = (event.epoch - 1) * self.batches + event.batch
         self.progress.update(
             self.task,
@@ -210,6 +224,8 @@ class _progress_bar:  # noqa: N801 - used like a function in a with statement
 
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
+        if self.log is not None:
+            self.log.close()
 
 
 def backtest(

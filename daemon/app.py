@@ -10,7 +10,18 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
-from argus.daemon.api import admin, drift, feed, health, history, meta, metrics, predictions
+from argus.daemon.api import (
+    admin,
+    drift,
+    explain,
+    feed,
+    health,
+    history,
+    meta,
+    metrics,
+    predictions,
+)
+from argus.daemon.api.cascade import ROUTES as CASCADE_ROUTES
 from argus.daemon.openapi import build_openapi
 from argus.daemon.routing import Route, respond
 from argus.daemon.schemas import ErrorBody
@@ -30,6 +41,8 @@ def all_routes() -> tuple[Route, ...]:
         *health.ROUTES,
         *feed.ROUTES,
         *predictions.ROUTES,
+        *explain.ROUTES,
+        *CASCADE_ROUTES,
         *drift.ROUTES,
         *history.ROUTES,
         *admin.ROUTES,

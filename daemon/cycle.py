@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from argus.alerts import ActiveAlert, AlertPolicy, advance
 from argus.catalogue import derive_targets
+from argus.daemon.cascade_job import run_cascade_detection
 from argus.forecast.base import ForecastSet
 from argus.risk import FleetSummary, ServerRisk, assess_server, fleet_summary
 from argus.storage.forecasts import save_points
@@ -123,6 +124,8 @@ def run_cycle(services: Services) -> Snapshot | None:
         len(events),
         seconds,
     )
+    # After the cycle is fully recorded: detection reads the window, never delays publication.
+    run_cascade_detection(services, snapshot)
     return snapshot
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
+import statistics
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -51,13 +53,26 @@ def reload_model(services: Services, model_path: str | None) -> ServingModel:
     return model
 
 
-def mean_mase(report_rows: list[dict], model: str) -> float:
+def median_mase(report_rows: list[dict], model: str) -> float:
+    """Median over targets and horizons: one near-constant target (a tiny MASE scale) must not
+    decide the comparison on its own."""
     values = [r["mase"] for r in report_rows if r["model"] == model and r.get("mase") is not None]
-    finite = [v for v in values if math.isfinite(v)]
-    return sum(finite) / len(finite) if finite else math.inf
+    finite = sorted(v for v in values if math.isfinite(v))
+    return statistics.median(finite) if finite else math.inf
 
 
-def evaluate_and_promote(services: Services, name: str) -> tuple[bool, str]:
+@dataclass(frozen=True)
+class Comparison:
+    """Candidate against the serving model on the held-out hours (median MASE, lower is better)."""
+
+    candidate: float | None
+    current: float | None
+    origins: int
+    promoted: bool
+    detail: str
+
+
+def evaluate_and_promote(services: Services, name: str) -> Comparison:
     """Backtest candidate `name` and the serving model on the held-out hours; promote if better."""
     import pandas as pd
 
@@ -68,23 +83,25 @@ def evaluate_and_promote(services: Services, name: str) -> tuple[bool, str]:
 
     latest = services.window.latest
     if latest is None:
-        return False, "no data to evaluate on; candidate kept"
+        return Comparison(None, None, 0, False, "no data to evaluate on; candidate kept")
     holdout_start = latest - timedelta(hours=services.settings.retrain_holdout_hours)
     frame = read_metrics_frame(services.store, start=holdout_start - EVAL_HISTORY)
     grid = to_grid(frame)
     first = int(pd.Timestamp(holdout_start).value // STEP_NS)
     origins = rolling_origins(grid, first, EVAL_EVERY, max(EVAL_HORIZONS))
     if not origins:
-        return False, "held-out period too short to compare (needs > 8 h); candidate kept"
+        detail = "held-out period too short to compare (needs > 8 h); candidate kept"
+        return Comparison(None, None, 0, False, detail)
     candidate = load_model(models_dir_for(services.settings.home), name)
     current = services.models.current.forecaster
     report = backtest(grid, {"current": current, "candidate": candidate}, EVAL_HORIZONS, origins)
     rows = list(report.rows)
-    cand, cur = mean_mase(rows, "candidate"), mean_mase(rows, "current")
+    cand, cur = median_mase(rows, "candidate"), median_mase(rows, "current")
     detail = (
-        f"mean MASE on the last {len(origins)} origins: candidate {cand:.3f}, current {cur:.3f}"
+        f"median MASE on {len(origins)} held-out origins: candidate {cand:.3f}, current {cur:.3f}"
     )
-    if cand < cur:
+    promoted = cand < cur
+    if promoted:
         reload_model(services, name)
-        return True, detail + "; promoted"
-    return False, detail + "; current model kept"
+    detail += "; promoted" if promoted else "; current model kept"
+    return Comparison(cand, cur, len(origins), promoted, detail)

@@ -13,10 +13,12 @@ from argus.config import Settings
 from argus.daemon.models import ModelHolder
 from argus.daemon.telemetry import Telemetry
 from argus.daemon.training import TrainingManager
+from argus.explain.cache import ExplanationCache
 from argus.storage.store import Store
 from argus.window import FleetWindow
 
 if TYPE_CHECKING:
+    from argus.daemon.cascade_job import CascadeView
     from argus.daemon.cycle import Snapshot
     from argus.daemon.drift_job import DriftCheck
 
@@ -43,9 +45,11 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     started: float = field(default_factory=time.monotonic)
     snapshot: Snapshot | None = None
+    cascade: CascadeView | None = None  # replaced by the cascade job, like `snapshot`
     last_cycle_at: float = 0.0  # monotonic time of the last cycle attempt
     restored_alerts: Mapping[str, ActiveAlert] = field(default_factory=dict)
     drift: DriftCheck | None = None  # replaced by the hourly drift job
+    explanations: ExplanationCache[bytes] = field(default_factory=ExplanationCache)
     training: TrainingManager = field(init=False)
 
     def __post_init__(self) -> None:

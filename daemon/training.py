@@ -4,7 +4,7 @@ The daemon holds the DuckDB file, so it exports the training history to a Parque
 `argus train --data FILE --no-activate` as a child process (the API stays responsive; cancel
 really stops it). When the child finishes, the candidate and the serving model are backtested on
 the most recent hours, which the candidate did not train on; the candidate is hot-swapped in only
-if its mean MASE is lower, otherwise it is kept on disk and reported.
+if its median MASE is lower, otherwise it is kept on disk and reported.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from argus.storage import drift as runs_db
 from argus.storage.history import export_feed
 
 if TYPE_CHECKING:
+    from argus.daemon.promotion import Comparison
     from argus.daemon.services import Services
 
 log = logging.getLogger("argus.training")
@@ -52,6 +53,8 @@ class TrainingRun:
     detail: str = ""
     finished_at: datetime | None = None
     started_mono: float = field(default_factory=time.monotonic)
+    comparison: Comparison | None = None
+    follower: threading.Thread | None = None  # waits for the child, then evaluates
 
     @property
     def live(self) -> bool:
@@ -71,7 +74,9 @@ class TrainingRun:
         return None
 
 
-def train_argv(run: TrainingRun, home: Path, data: Path, max_minutes: float) -> list[str]:
+def train_argv(
+    run: TrainingRun, home: Path, data: Path, max_minutes: float, shape: list[str]
+) -> list[str]:
     """The `argus train` command line of a run (our own interpreter, fixed arguments)."""
     argv = [
         sys.executable,
@@ -95,7 +100,20 @@ def train_argv(run: TrainingRun, home: Path, data: Path, max_minutes: float) -> 
         "1",
         "--json",
     ]
-    return argv + (["--incremental"] if run.incremental else [])
+    return argv + shape + (["--incremental"] if run.incremental else [])
+
+
+def network_shape(forecaster: object) -> list[str]:
+    """Train the candidate with the serving TFT's size, so the two compare like for like."""
+    config = getattr(forecaster, "config", None)
+    if config is None:
+        return []
+    return [
+        "--hidden-size",
+        str(config.hidden_size),
+        "--batches-per-epoch",
+        str(config.batches_per_epoch),
+    ]
 
 
 class TrainingManager:
@@ -128,7 +146,13 @@ class TrainingManager:
             data = self._export_history(workdir)
             with open(workdir / "train.log", "wb") as out:
                 run.proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
-                    train_argv(run, s.home, data, s.retrain_max_minutes),
+                    train_argv(
+                        run,
+                        s.home,
+                        data,
+                        s.retrain_max_minutes,
+                        network_shape(self._services.models.current.forecaster),
+                    ),
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
@@ -138,9 +162,10 @@ class TrainingManager:
             )
             self.run = run
         log.info("training %s started (%s, %d epochs)", run.id, reason, run.epochs)
-        threading.Thread(
+        run.follower = threading.Thread(
             target=self._follow, args=(run,), name=f"train-{run.id}", daemon=True
-        ).start()
+        )
+        run.follower.start()
         return run
 
     def _check_cooldown(self) -> None:
@@ -174,6 +199,8 @@ class TrainingManager:
             run.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             run.proc.kill()
+        if run.follower is not None:
+            run.follower.join(timeout=30)  # so the stored run says "cancelled" on return
         log.info("training %s cancelled", run.id)
         return run
 
@@ -192,12 +219,13 @@ class TrainingManager:
         try:
             from argus.daemon.promotion import evaluate_and_promote
 
-            promoted, detail = evaluate_and_promote(self._services, run.model_name)
+            run.comparison = evaluate_and_promote(self._services, run.model_name)
         except Exception as exc:
             log.exception("evaluating %s failed", run.model_name)
             self._finish(run, "failed", None, f"evaluation failed: {exc}")
             return
-        self._finish(run, "promoted" if promoted else "kept", promoted, detail)
+        promoted = run.comparison.promoted
+        self._finish(run, "promoted" if promoted else "kept", promoted, run.comparison.detail)
 
     def _finish(self, run: TrainingRun, status: str, promoted: bool | None, detail: str) -> None:
         run.status, run.detail, run.finished_at = status, detail, self._services.clock()

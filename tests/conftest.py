@@ -53,3 +53,33 @@ def daemon(tmp_path: Path) -> Iterator[LiveDaemon]:
     live = LiveDaemon(home=tmp_path / "daemon-home").start()
     yield live
     live.stop()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models dir holding one tiny TFT ('tiny') trained on a simulated fleet; copy, don't edit."""
+    from argus.forecast.base import TrainOptions
+    from argus.forecast.training import train_model
+    from argus.simulate import simulate_fleet
+    from argus.simulate.dataset import block_frame
+    from tests.test_forecast_support import tiny_config
+
+    models = tmp_path_factory.mktemp("tiny") / "models"
+    frame = block_frame(simulate_fleet(servers=6, days=3, seed=5).block)
+    train_model(
+        frame,
+        models_dir=models,
+        name="tiny",
+        config=tiny_config(),
+        options=TrainOptions(epochs=2, max_minutes=1.0, seed=1),
+    )
+    return models
+
+
+def install_model(models: Path, home: Path) -> Path:
+    """Copy a trained models dir into a data dir."""
+    import shutil
+
+    target = home / "models"
+    shutil.copytree(models, target)
+    return target

@@ -60,6 +60,7 @@ class TrainingStatusBody(BaseModel):
 
     live: bool
     id: str | None
+    pid: int | None = Field(default=None, description="the training child's process id")
     status: str = Field(description="idle, running, evaluating, promoted, kept, failed, cancelled")
     reason: str | None
     model_name: str | None
@@ -71,6 +72,12 @@ class TrainingStatusBody(BaseModel):
     val_loss: float | None
     started_at: datetime | None
     finished_at: datetime | None
+    candidate_mase: float | None = Field(
+        default=None, description="held-out median MASE of the candidate"
+    )
+    current_mase: float | None = Field(
+        default=None, description="held-out median MASE of the serving model"
+    )
     detail: str
 
 
@@ -153,6 +160,7 @@ def _status_body(run: TrainingRun | None) -> TrainingStatusBody:
     return TrainingStatusBody(
         live=run.live,
         id=run.id,
+        pid=run.proc.pid if run.proc else None,
         status=run.status,
         reason=run.reason,
         model_name=run.model_name,
@@ -164,6 +172,8 @@ def _status_body(run: TrainingRun | None) -> TrainingStatusBody:
         val_loss=progress.get("val_loss"),
         started_at=run.started_at,
         finished_at=run.finished_at,
+        candidate_mase=run.comparison.candidate if run.comparison else None,
+        current_mase=run.comparison.current if run.comparison else None,
         detail=run.detail,
     )
 
