@@ -117,6 +117,24 @@ CREATE TABLE training_runs (
 );
 """,
     ),
+    (
+        4,
+        "cascade events",
+        """
+CREATE TABLE cascade_events (
+    event_time TIMESTAMP NOT NULL,
+    detected_at TIMESTAMP NOT NULL,
+    total_servers INTEGER NOT NULL,
+    correlation_score DOUBLE NOT NULL,
+    severity VARCHAR NOT NULL,
+    origin VARCHAR,
+    affected_servers VARCHAR[] NOT NULL,
+    cascades VARCHAR NOT NULL,
+    recommendations VARCHAR[] NOT NULL
+);
+CREATE INDEX cascade_events_time ON cascade_events (event_time);
+""",
+    ),
 )
 
 SCHEMA_VERSION_DDL = """

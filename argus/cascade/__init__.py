@@ -1,0 +1,36 @@
+"""Cascading-failure detection and fleet health (numpy only: no Flask, DuckDB or typer)."""
+
+from argus.cascade.bands import (
+    HEALTH_BANDS,
+    SEVERITY_BANDS,
+    cascade_risk,
+    health_score,
+    health_status,
+    severity,
+)
+from argus.cascade.cube import MetricCube, from_frame, from_rows
+from argus.cascade.detector import detect, new_episode, result_from_findings, signals
+from argus.cascade.result import Cascade, CascadeResult
+from argus.cascade.rules import find_groups
+from argus.cascade.settings import TRACKED_METRICS, CascadeSettings
+
+__all__ = [
+    "HEALTH_BANDS",
+    "SEVERITY_BANDS",
+    "TRACKED_METRICS",
+    "Cascade",
+    "CascadeResult",
+    "CascadeSettings",
+    "MetricCube",
+    "cascade_risk",
+    "detect",
+    "find_groups",
+    "from_frame",
+    "from_rows",
+    "health_score",
+    "health_status",
+    "new_episode",
+    "result_from_findings",
+    "severity",
+    "signals",
+]

@@ -1,0 +1,141 @@
+"""Detect cascades: score every server against its own baseline, then apply the rules."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from argus.cascade.bands import cascade_risk, health_score, health_status, severity
+from argus.cascade.baseline import anomaly_signal, raw_scores, scale_floor
+from argus.cascade.cube import STEPS_PER_DAY, FloatArray, MetricCube
+from argus.cascade.dependencies import recommendations
+from argus.cascade.result import Cascade, CascadeResult
+from argus.cascade.rules import WindowFindings, find_groups
+from argus.cascade.settings import CascadeSettings
+from argus.catalogue import STEP_MINUTES
+
+# A bucket counts as complete once this share of the servers have reported in it.
+COMPLETE_SHARE = 0.5
+
+
+def evaluation_step(cube: MetricCube) -> int | None:
+    """Return the newest bucket most servers have reported in (the newest one may be partial)."""
+    if cube.steps == 0 or not cube.servers:
+        return None
+    reported = np.isfinite(cube.values).any(axis=2).sum(axis=1)
+    complete = np.flatnonzero(reported >= COMPLETE_SHARE * len(cube.servers))
+    return int(complete[-1]) if len(complete) else None
+
+
+def signals(
+    cube: MetricCube,
+    start: int,
+    cfg: CascadeSettings,
+    floor: FloatArray | None = None,
+    steps_per_day: int = STEPS_PER_DAY,
+) -> FloatArray:
+    """Return the anomaly signal (steps start.. x servers x metrics) of a cube.
+
+    `floor` defaults to one computed from the whole cube (the daemon's window: all past data).
+    """
+    floor = scale_floor(cube.values, cfg) if floor is None else floor
+    z = raw_scores(cube.values, start, cfg, floor, steps_per_day)
+    return anomaly_signal(z, cfg, len(cube.servers))
+
+
+def result_from_findings(
+    cube: MetricCube,
+    findings: WindowFindings,
+    at: int,
+    cfg: CascadeSettings,
+    steps_per_day: int = STEPS_PER_DAY,
+) -> CascadeResult:
+    """Turn the rules' findings for the window ending at bucket `at` into a CascadeResult."""
+    n = len(cube.servers)
+    first = at - cfg.window_size + 1
+
+    def when(onset: int) -> datetime:
+        return cube.time_at(max(0, first + onset))
+
+    cascades = tuple(
+        Cascade(
+            metric=cube.metrics[g.metric],
+            affected_servers=tuple(cube.servers[s] for s in g.members),
+            severity=severity(len(g.members), n),
+            rule=g.rule,
+            correlation=round(g.correlation, 3),
+            onsets=tuple(when(o) for o in g.onsets),
+        )
+        for g in findings.groups
+    )
+    members = {s for g in findings.groups for s in g.members} | set(findings.linked)
+    ordered = sorted(members, key=lambda s: (findings.server_onset[s], cube.servers[s]))
+    origin = ordered[0] if ordered else None
+    anomalous = tuple(cube.servers[s] for s in np.flatnonzero(findings.anomalous))
+    rate = len(anomalous) / n if n else 0.0
+    score = health_score(rate, findings.correlation_score)
+    return CascadeResult(
+        timestamp=cube.time_at(at),
+        total_servers=n,
+        anomalous_servers=anomalous,
+        correlation_score=round(findings.correlation_score, 3),
+        cascades=cascades,
+        affected_servers=tuple(cube.servers[s] for s in ordered),
+        origin=None if origin is None else cube.servers[origin],
+        origin_profile=None if origin is None else cube.profiles[origin],
+        recommendations=recommendations(
+            None if origin is None else cube.servers[origin],
+            None if origin is None else cube.profiles[origin],
+            [(cube.servers[s], cube.profiles[s]) for s in ordered],
+            [c.metric for c in cascades],
+        )
+        if ordered
+        else (),
+        health_score=score,
+        status=health_status(score),
+        cascade_risk=cascade_risk(findings.correlation_score),
+        baseline="seasonal" if at >= steps_per_day + cfg.slot_halfwidth else "rolling",
+        metrics=cube.metrics,
+    )
+
+
+def detect(cube: MetricCube, cfg: CascadeSettings | None = None) -> CascadeResult | None:
+    """Detect cascades at the newest complete bucket of `cube`; None when it has no data.
+
+    Cost: the baseline medians for the last `window_size` buckets, O(window x baseline samples x
+    servers x metrics), plus correlations among the servers anomalous now.
+    """
+    cfg = cfg or CascadeSettings()
+    at = evaluation_step(cube)
+    if at is None:
+        return None
+    # Score a little before the window so the median filter is full at its first step.
+    start = max(0, at - cfg.window_size - cfg.smooth_steps + 2)
+    signal = signals(cube.head(at + 1), start, cfg)
+    window = _pad(signal[-cfg.window_size :], cfg.window_size)
+    return result_from_findings(cube, find_groups(window, cfg), at, cfg)
+
+
+def _pad(signal: FloatArray, steps: int) -> FloatArray:
+    """Left-pad a short window with zeros (no anomaly) so every window has `steps` rows."""
+    if signal.shape[0] >= steps:
+        return signal
+    pad = np.zeros((steps - signal.shape[0], *signal.shape[1:]))
+    return np.concatenate([pad, signal], axis=0)
+
+
+def new_episode(
+    last_cascade_at: datetime | None, current: CascadeResult, cfg: CascadeSettings
+) -> bool:
+    """Say whether `current` starts a new cascade episode (one stored event, one alert).
+
+    An episode lasts while cascades keep being detected with gaps of at most
+    `episode_gap_steps`, so a cascade flickering at the threshold is one event, not ten.
+    """
+    if not current.cascade_detected:
+        return False
+    if last_cascade_at is None:
+        return True
+    gap = timedelta(minutes=STEP_MINUTES * cfg.episode_gap_steps)
+    return current.timestamp - last_cascade_at > gap

@@ -1,0 +1,193 @@
+"""The cascade rules on one window of anomaly signals: the count rule and the correlation rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from argus.cascade.cube import FloatArray
+from argus.cascade.settings import CascadeSettings
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Group:
+    """Servers (indices) that a rule ties together, in onset order."""
+
+    rule: str  # "count" or "correlation"
+    metric: int  # index of the metric they share (correlation: the most common one)
+    members: tuple[int, ...]
+    onsets: tuple[int, ...]  # window index where each member's anomaly began
+    correlation: float  # mean pairwise correlation of the members' anomaly signals
+
+
+@dataclass(frozen=True)
+class WindowFindings:
+    """What the rules saw in a window whose last step is "now"."""
+
+    anomalous: BoolArray  # per server: any metric anomalous now
+    server_onset: IntArray  # per server: window index its current anomaly began (-1: none)
+    metric_now: IntArray  # per server: its most anomalous metric now
+    correlation_score: float
+    groups: tuple[Group, ...]
+    linked: tuple[int, ...] = ()  # servers whose earlier anomaly follows the groups' signal
+
+
+def _linked(
+    server_signal: FloatArray,
+    candidates: IntArray,
+    onset: IntArray,
+    groups: list[Group],
+    cfg: CascadeSettings,
+) -> tuple[int, ...]:
+    """Return anomalous servers outside the groups whose anomaly began first and correlates.
+
+    An upstream server (a database stalling) often degrades gradually and so correlates less
+    with its dependents' sudden jumps than they do with each other; it is still where the
+    cascade began.
+    """
+    members = sorted({s for g in groups for s in g.members})
+    if not members:
+        return ()
+    first = min(onset[members])
+    reference = server_signal[:, members].mean(axis=1)
+    others = np.array([s for s in candidates if s not in set(members) and onset[s] <= first])
+    if len(others) == 0:
+        return ()
+    both = np.column_stack([reference, server_signal[:, others]])
+    corr = _correlation(both, np.arange(both.shape[1]))[0, 1:]
+    return tuple(int(s) for s in others[corr >= cfg.link_correlation])
+
+
+def trailing_run(flags: BoolArray) -> IntArray:
+    """Return, along axis 0, how many of the last steps are True in a row."""
+    w = flags.shape[0]
+    reversed_false = ~flags[::-1]
+    first_false = np.argmax(reversed_false, axis=0)
+    return np.where(reversed_false.any(axis=0), first_false, w).astype(np.int64)
+
+
+def _largest_cluster(onsets: IntArray, span: int) -> IntArray:
+    """Return the positions of the largest set of onsets lying within `span` steps of each other."""
+    order = np.argsort(onsets, kind="stable")
+    sorted_on = onsets[order]
+    best_lo, best_n, lo = 0, 0, 0
+    for hi in range(len(sorted_on)):
+        while sorted_on[hi] - sorted_on[lo] > span:
+            lo += 1
+        if hi - lo + 1 > best_n:
+            best_lo, best_n = lo, hi - lo + 1
+    return order[best_lo : best_lo + best_n]
+
+
+def _mean_corr(corr: FloatArray, members: IntArray) -> float:
+    if len(members) < 2:
+        return 0.0
+    sub = corr[np.ix_(members, members)]
+    n = len(members)
+    return float((sub.sum() - np.trace(sub)) / (n * (n - 1)))
+
+
+def _count_groups(
+    flags: BoolArray,
+    runs: IntArray,
+    cfg: CascadeSettings,
+    corr_of: dict[int, int],
+    corr: FloatArray,
+) -> list[Group]:
+    """Apply the count rule: one metric anomalous on >= cascade_servers servers, onsets close."""
+    w = flags.shape[0]
+    groups = []
+    for m in range(flags.shape[2]):
+        fresh = np.flatnonzero(flags[-1, :, m] & (runs[:, m] < w))
+        if len(fresh) < cfg.cascade_servers:
+            continue
+        onsets = w - runs[fresh, m]
+        picked = _largest_cluster(onsets, cfg.cooccurrence_steps)
+        if len(picked) < cfg.cascade_servers:
+            continue
+        order = picked[np.argsort(onsets[picked], kind="stable")]
+        members = fresh[order]
+        idx = np.array([corr_of[s] for s in members if s in corr_of], dtype=np.int64)
+        groups.append(
+            Group(
+                "count",
+                m,
+                tuple(int(s) for s in members),
+                tuple(int(o) for o in onsets[order]),
+                _mean_corr(corr, idx),
+            )
+        )
+    return groups
+
+
+def _components(adjacent: BoolArray) -> list[list[int]]:
+    """Return the connected components (size >= 2) of an adjacency matrix."""
+    n, seen, out = adjacent.shape[0], set(), []
+    for start in range(n):
+        if start in seen:
+            continue
+        stack, comp = [start], []
+        seen.add(start)
+        while stack:
+            node = stack.pop()
+            comp.append(node)
+            for nxt in np.flatnonzero(adjacent[node]):
+                if int(nxt) not in seen:
+                    seen.add(int(nxt))
+                    stack.append(int(nxt))
+        if len(comp) >= 2:
+            out.append(sorted(comp))
+    return out
+
+
+def _correlation(signal: FloatArray, candidates: IntArray) -> FloatArray:
+    """Return the Pearson correlation matrix of the candidates' server signals (NaN -> 0)."""
+    x = signal[:, candidates]
+    x = x - x.mean(axis=0)
+    norm = np.sqrt((x * x).sum(axis=0))
+    norm[norm == 0] = np.inf  # a flat signal correlates with nothing
+    x = x / norm
+    corr = np.clip(x.T @ x, -1.0, 1.0)
+    return np.asarray(corr, dtype=np.float64)
+
+
+def find_groups(signal: FloatArray, cfg: CascadeSettings) -> WindowFindings:
+    """Apply both rules to `signal` (window steps x servers x metrics), the last step being now."""
+    w = signal.shape[0]
+    flags = signal >= cfg.anomaly_z_score
+    runs = trailing_run(flags)
+    server_signal = signal.max(axis=2)
+    server_runs = trailing_run(server_signal >= cfg.anomaly_z_score)
+    anomalous = server_runs > 0
+    # A server anomalous for the whole window is chronic: it has no onset to line up with others.
+    candidates = np.flatnonzero(anomalous & (server_runs < w))
+    corr = _correlation(server_signal, candidates)
+    corr_of = {int(s): i for i, s in enumerate(candidates)}
+    groups = _count_groups(flags, runs, cfg, corr_of, corr)
+    onset = np.where(anomalous, w - server_runs, -1).astype(np.int64)
+    metric_now = signal[-1].argmax(axis=1).astype(np.int64)
+    adjacent = corr >= cfg.correlation
+    np.fill_diagonal(adjacent, False)
+    for comp in _components(adjacent):
+        members = candidates[comp]
+        order = np.argsort(onset[members], kind="stable")
+        ordered = members[order]
+        shared = int(np.bincount(metric_now[ordered]).argmax())
+        groups.append(
+            Group(
+                "correlation",
+                shared,
+                tuple(int(s) for s in ordered),
+                tuple(int(o) for o in onset[ordered]),
+                _mean_corr(corr, np.array(comp)[order]),
+            )
+        )
+    off_diagonal = corr[~np.eye(len(candidates), dtype=bool)] if len(candidates) > 1 else []
+    score = float(max(0.0, np.max(off_diagonal))) if len(off_diagonal) else 0.0
+    linked = _linked(server_signal, candidates, onset, groups, cfg)
+    return WindowFindings(anomalous, onset, metric_now, score, tuple(groups), linked)

@@ -1,0 +1,145 @@
+"""Cascade detection core: simulated incidents, daily peaks, the count rule and the bands."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from argus.cascade import (
+    TRACKED_METRICS,
+    CascadeSettings,
+    MetricCube,
+    cascade_risk,
+    detect,
+    find_groups,
+    from_frame,
+    from_rows,
+    health_score,
+    health_status,
+    severity,
+)
+from argus.cascade.cube import STEPS_PER_DAY
+from argus.simulate import Simulator
+from argus.simulate.dataset import block_frame
+
+DAY = STEPS_PER_DAY
+
+
+def simulated_db_incident(servers: int = 30, seed: int = 1) -> tuple[MetricCube, str, int]:
+    """Three calm days, then a database I/O storm that spreads; return cube, origin, onset index."""
+    sim = Simulator.create(servers=servers, seed=seed)
+    frames = [block_frame(sim.advance(3 * DAY))]
+    origin = next(
+        n for n, p in zip(sim.fleet.names, sim.fleet.profiles, strict=True) if p == "Database"
+    )
+    sim.inject_cascade(origin, "iowait_storm", 60)
+    frames.append(block_frame(sim.advance(22)))  # the dependents are hit 85-110 min in
+    return from_frame(pd.concat(frames, ignore_index=True), TRACKED_METRICS), origin, 3 * DAY
+
+
+def test_database_incident_spreading_to_web_servers_is_a_cascade_from_the_database() -> None:
+    cube, origin, _ = simulated_db_incident()
+    result = detect(cube)
+    assert result is not None and result.cascade_detected
+    assert result.origin == origin and result.origin_profile == "Database"
+    web = {s for s, p in zip(cube.servers, cube.profiles, strict=True) if p == "Web API"}
+    assert len(web & set(result.affected_servers)) >= 2
+    assert result.affected_servers[0] == origin
+    assert any("Check " + origin in line for line in result.recommendations)
+    assert result.cascade_risk == "high" and result.status != "healthy"
+
+
+def test_calm_fleet_before_the_incident_is_healthy() -> None:
+    cube, _, onset = simulated_db_incident()
+    result = detect(cube.head(onset))
+    assert result is not None and not result.cascade_detected
+    assert result.status == "healthy" and result.baseline == "seasonal"
+
+
+def daily_peak_fleet(servers: int, days: int, spike_at: int | None = None) -> MetricCube:
+    """Every server peaks at 09:00 daily (routine); optionally 4 servers spike at `spike_at`."""
+    rng = np.random.default_rng(7)
+    steps = days * DAY
+    hour = (np.arange(steps) % DAY) / 12.0
+    peak = 45.0 * np.exp(-(((hour - 9.0) / 1.5) ** 2))
+    values = 20.0 + peak[:, None, None] + rng.normal(0, 1.5, (steps, servers, len(TRACKED_METRICS)))
+    if spike_at is not None:
+        values[spike_at:, :4, 0] += 40.0
+    times = np.datetime64("2025-01-06T00:00", "m") + np.arange(steps) * np.timedelta64(5, "m")
+    names = tuple(f"ppweb{i:03d}" for i in range(servers))
+    return MetricCube(values, times, names, ("Web API",) * servers, TRACKED_METRICS)
+
+
+def test_fleet_wide_daily_peak_is_not_a_cascade() -> None:
+    cube = daily_peak_fleet(20, 4)
+    for at_hour in (8.5, 9.0, 9.5):
+        result = detect(cube.head(3 * DAY + int(at_hour * 12)))
+        assert result is not None
+        assert not result.cascade_detected, result.cascades
+        assert result.servers_with_anomalies <= 1
+
+
+def test_same_peak_on_four_servers_out_of_hours_is_a_cascade() -> None:
+    spike = 3 * DAY + 15 * 12  # 15:00 on the fourth day
+    result = detect(daily_peak_fleet(20, 4, spike_at=spike).head(spike + 6))
+    assert result is not None and result.cascade_detected
+    count = [c for c in result.cascades if c.rule == "count"]
+    assert count and count[0].metric == "cpu_user_pct" and len(count[0].affected_servers) == 4
+    assert count[0].severity == "high"  # 4 of 20 = 20 %
+
+
+def test_two_servers_never_satisfy_the_count_rule() -> None:
+    cfg = CascadeSettings()
+    signal = np.zeros((cfg.window_size, 10, 3))
+    signal[-5:, :2, 1] = 9.0  # two servers, same metric, same onset
+    groups = find_groups(signal, cfg).groups
+    assert not [g for g in groups if g.rule == "count"]
+    signal[-5:, 2, 1] = 9.0
+    assert [g.members for g in find_groups(signal, cfg).groups if g.rule == "count"] == [(0, 1, 2)]
+
+
+def test_onsets_far_apart_are_not_counted_together() -> None:
+    cfg = CascadeSettings()
+    signal = np.zeros((cfg.window_size, 10, 1))
+    for server, onset in ((0, 10), (1, 40), (2, 80)):  # 2.5 h and 3.3 h apart
+        signal[onset:, server, 0] = 9.0 + server
+    assert not [g for g in find_groups(signal, cfg).groups if g.rule == "count"]
+
+
+def test_rows_and_frames_give_the_same_cube() -> None:
+    rows = [
+        {"timestamp": datetime(2025, 1, 1, 0, 5 * i), "server_name": n, "profile": "Database"}
+        | {m: float(i + k) for k, m in enumerate(TRACKED_METRICS)}
+        for i in (0, 1, 3)
+        for n in ("ppdb002", "ppdb001")
+    ]
+    a = from_rows(rows, TRACKED_METRICS)
+    b = from_frame(pd.DataFrame(rows), TRACKED_METRICS)
+    assert a.servers == b.servers == ("ppdb001", "ppdb002") and a.steps == 4  # the gap is a row
+    assert np.isnan(a.values[2]).all()
+    np.testing.assert_array_equal(np.nan_to_num(a.values), np.nan_to_num(b.values))
+
+
+@pytest.mark.parametrize(
+    ("score", "status"),
+    [(100, "healthy"), (80, "healthy"), (79.9, "degraded"), (60, "degraded"), (59.9, "warning"),
+     (40, "warning"), (39.9, "critical"), (0, "critical")],
+)  # fmt: skip
+def test_health_status_bands(score: float, status: str) -> None:
+    assert health_status(score) == status
+
+
+def test_cascade_risk_and_severity_bands() -> None:
+    assert [cascade_risk(c) for c in (0.0, 0.49, 0.5, 0.7, 0.71, 1.0)] == [
+        "low", "low", "medium", "medium", "high", "high"
+    ]  # fmt: skip
+    assert [severity(n, 45) for n in (1, 3, 7, 16, 45)] == [
+        "low", "medium", "high", "critical", "critical"
+    ]  # fmt: skip
+    assert health_score(0.0, 0.0) == 100.0
+    assert math.isclose(health_score(0.1, 0.3), 76.5)
+    assert health_score(1.0, 1.0) == 0.0
