@@ -246,7 +246,39 @@ def _export_offline(db: Path, what: str, time_range: str, fmt: str) -> bytes:
         store.close()
 
 
+def cascade(
+    url: UrlOpt = None,
+    home: HomeOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show fleet health, the current cascade state and recent cascade events."""
+    client = connect(url, home, config)
+    health, status = client.get("/cascade/health"), client.get("/cascade/status")
+    if as_json:
+        return print_json({"health": health, "status": status})
+    now = status["current_status"]
+    title = (
+        f"fleet health {health['health_score']} ({health['status']}), cascade risk "
+        f"{health['cascade_risk']}, {health['anomalous_servers']}/{health['total_servers']} "
+        "servers anomalous"
+    )
+    rows = [(c["metric"], c["severity"], ", ".join(c["affected_servers"])) for c in now["cascades"]]
+    console().print(table(title, ["metric", "severity", "affected servers (onset order)"], rows))
+    events = [
+        (e["timestamp"], e["origin"] or "-", e["severity"], ", ".join(e["affected_servers"]))
+        for e in status["recent_events"]
+    ]
+    console().print(
+        table(
+            f"{status['event_count']} cascade event(s)",
+            ["time", "origin", "severity", "affected"],
+            events,
+        )
+    )
+
+
 def register(app: typer.Typer) -> None:
-    for command in (status, alerts, predictions, history):
+    for command in (status, alerts, predictions, history, cascade):
         app.command()(command)
     app.command("export")(export)

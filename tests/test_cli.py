@@ -62,6 +62,14 @@ def env_for(live: LiveDaemon) -> dict[str, str]:
         (["predictions", "--server", "ppweb001"], lambda d: list(d["predictions"]) == ["ppweb001"]),
         (["history", "--range", "1d"], lambda d: d["total_alerts"] == 1),
         (["history", "--server", "ppdb001"], lambda d: d["alert_count"] == 1),
+        (
+            ["cascade"],
+            lambda d: d["health"]["total_servers"] == 2 and "recent_events" in d["status"],
+        ),
+        (["drift"], lambda d: set(d["metrics"]) == {"per", "dss", "fds", "anomaly_rate"}),
+        (["drift", "--report"], lambda d: "recommendations" in d),
+        (["models"], lambda d: d["serving"] == "seasonal_naive" and d["models"] == []),
+        (["training-status"], lambda d: d["status"] == "idle"),
     ],
 )
 def test_read_commands_json(live, args, expect) -> None:
@@ -70,7 +78,10 @@ def test_read_commands_json(live, args, expect) -> None:
     assert expect(json.loads(proc.stdout))
 
 
-@pytest.mark.parametrize("args", [["status"], ["alerts"], ["predictions"], ["history"]])
+@pytest.mark.parametrize(
+    "args",
+    [["status"], ["alerts"], ["predictions"], ["history"], ["cascade"], ["drift"], ["models"]],
+)
 def test_tables_for_people_have_no_colour_without_a_tty(live, args) -> None:
     proc = run_cli(*args, env=env_for(live))
     assert proc.returncode == 0, proc.stderr
@@ -127,6 +138,11 @@ def test_cli_finds_the_daemon_through_its_runtime_file(live) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["servers_tracked"] == 2
+
+
+def test_reload_model_refuses_a_path_outside_the_models_dir(live) -> None:
+    proc = run_cli("reload-model", "../../etc", env=env_for(live))
+    assert proc.returncode == 1 and "400" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_bad_option_is_usage_error() -> None:
