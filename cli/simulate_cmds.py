@@ -85,15 +85,23 @@ def demo(
         typer.Option(
             envvar="ARGUS_DEMO_SPEED",
             min=0.001,
-            help="Simulated 5-minute ticks per 5 minutes of wall clock.",
+            help="Simulated 5-minute ticks per 5 minutes of wall clock (60: a tick every 5 s).",
         ),
-    ] = 1.0,
+    ] = 60.0,
     seed: Annotated[int, typer.Option(envvar="ARGUS_DEMO_SEED")] = 0,
     incident_rate: Annotated[
         float, typer.Option(envvar="ARGUS_DEMO_INCIDENT_RATE", min=0.0)
     ] = DEFAULT_RATE,
+    train_minutes: Annotated[
+        float,
+        typer.Option(
+            envvar="ARGUS_DEMO_TRAIN_MINUTES",
+            min=0.0,
+            help="Train a TFT on the backfill first (0: serve the seasonal-naive fallback).",
+        ),
+    ] = 2.0,
 ) -> None:
-    """Start a daemon fed by a simulated fleet; Ctrl-C stops both."""
+    """Train a TFT on a simulated fleet's history, start a daemon and stream live ticks into it."""
     from argus.simulate.demo import DemoError, DemoOptions, run_demo
 
     with ExitStack() as stack:
@@ -107,6 +115,7 @@ def demo(
             speed=speed,
             seed=seed,
             incident_rate=incident_rate,
+            train_minutes=train_minutes,
         )
         try:
             status = run_demo(opts, typer.echo)

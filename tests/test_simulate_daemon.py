@@ -57,14 +57,15 @@ def _read_until(proc: subprocess.Popen[bytes], needle: str, timeout: float) -> s
 def test_demo_runs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-c", "from argus.cli.main import main; main()", "demo",
-         "--port", "0", "--home", str(tmp_path), "--servers", "6", "--backfill-days", "0.25",
-         "--speed", "600"],
+         "--port", "0", "--home", str(tmp_path), "--servers", "6", "--backfill-days", "1",
+         "--speed", "600", "--train-minutes", "0.3"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0,
         env={**os.environ, "ARGUS_DEMO_SEED": "3"},
     )
     try:
         out = _read_until(proc, "Ctrl-C stops", timeout=90)
-        assert "backfill: 438 records accepted" in out, out
+        assert "model demo-tft trained and made current" in out, out
+        assert "backfill: 1734 records accepted" in out, out
         assert "API key:" in out and "argus scenario" in out
         write_request(tmp_path, ScenarioRequest("degrading"))
         out += _read_until(proc, "scenario degrading", timeout=30)

@@ -16,11 +16,21 @@ from types import FrameType
 
 import requests
 
+from argus.errors import InvalidInputError
 from argus.keys import new_key
+from argus.simulate.block import Block
 from argus.simulate.planner import IncidentRates
 from argus.simulate.scenario import SCENARIOS
 from argus.simulate.simulator import Simulator
-from argus.simulate.stream import FeedClient, backfill, backfill_start, stream
+from argus.simulate.stream import (
+    MAX_BATCH,
+    FeedClient,
+    StreamStats,
+    backfill_start,
+    backfill_steps,
+    send_records,
+    stream,
+)
 
 RUNTIME_FILE = "argus.runtime.json"
 
@@ -40,6 +50,7 @@ class DemoOptions:
     speed: float = 1.0
     seed: int = 0
     incident_rate: float = IncidentRates().per_server_day
+    train_minutes: float = 2.0  # 0: serve the seasonal-naive fallback
 
 
 def start_daemon(home: Path, port: int, key: str) -> subprocess.Popen[bytes]:
@@ -120,8 +131,50 @@ def banner(url: str, key: str, home: Path) -> str:
     )
 
 
+def train_demo_model(
+    home: Path, history: Block, minutes: float, echo: Callable[[str], None]
+) -> None:
+    """Train a TFT on the backfilled history (unless home already has a current model)."""
+    from argus.forecast.artifacts import current_name, models_dir_for
+    from argus.forecast.base import TrainOptions, TrainProgress
+    from argus.forecast.training import train_model
+    from argus.simulate.dataset import block_frame
+
+    models = models_dir_for(home)
+    if current_name(models) is not None:
+        echo(f"serving the existing model {current_name(models)}")
+        return
+    echo(f"training a TFT on the simulated history for up to {minutes:g} minute(s) ...")
+    last_epoch = [0]
+
+    def report(p: TrainProgress) -> None:
+        if p.epoch != last_epoch[0] and p.batch == p.batches_per_epoch:
+            last_epoch[0] = p.epoch
+            loss = "-" if p.train_loss is None else f"{p.train_loss:.4f}"
+            echo(f"  epoch {p.epoch}: loss {loss}, {p.elapsed_s:.0f} s")
+
+    options = TrainOptions(epochs=20, max_minutes=minutes, seed=0, progress=report)
+    try:
+        result = train_model(
+            block_frame(history), models_dir=models, name="demo-tft", options=options
+        )
+    except InvalidInputError as exc:  # e.g. a backfill too short to train on
+        echo(f"not training ({exc.message}); the seasonal-naive fallback serves")
+        return
+    echo(f"model {result.name} trained and made current")
+
+
 def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> int:
     """Run the demo until Ctrl-C or SIGTERM; return the daemon's exit status."""
+    sim = Simulator.create(
+        opts.servers,
+        opts.seed,
+        backfill_start(opts.backfill_days),
+        IncidentRates(per_server_day=opts.incident_rate),
+    )
+    history = sim.advance(backfill_steps(opts.backfill_days), natural=True)
+    if opts.train_minutes > 0:
+        train_demo_model(opts.home, history, opts.train_minutes, echo)
     key = new_key()
     proc = start_daemon(opts.home, opts.port, key)
     stop = threading.Event()
@@ -133,15 +186,10 @@ def run_demo(opts: DemoOptions, echo: Callable[[str], None]) -> int:
     client: FeedClient | None = None
     try:
         url = wait_ready(proc, opts.home, opts.port)
-        sim = Simulator.create(
-            opts.servers,
-            opts.seed,
-            backfill_start(opts.backfill_days),
-            IncidentRates(per_server_day=opts.incident_rate),
-        )
         client = FeedClient(url, key)
         echo(f"backfilling {opts.backfill_days:g} day(s) of {opts.servers} servers ...")
-        stats = backfill(sim, client, opts.backfill_days)
+        stats = StreamStats()
+        send_records(client, history.records(), stats, MAX_BATCH)
         echo(f"backfill: {stats.accepted} records accepted in {stats.batches} batch(es)")
         echo(banner(url, key, opts.home))
         stream(sim, client, speed=opts.speed, stop=stop, home=opts.home, report=echo)

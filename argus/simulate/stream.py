@@ -134,14 +134,19 @@ def backfill_start(days: float, now: datetime | None = None) -> datetime:
     return end - timedelta(minutes=5 * round(days * STEPS_PER_DAY))
 
 
+def backfill_steps(days: float) -> int:
+    """Samples per server in a `days` backfill, both ends included (start .. now)."""
+    return round(days * STEPS_PER_DAY) + 1
+
+
 def backfill(
     sim: Simulator, client: FeedClient, days: float, batch_size: int = MAX_BATCH
 ) -> StreamStats:
     """Render and send `days` of history, ending with the sample at the simulator's clock end."""
     stats = StreamStats()
-    n_steps = round(days * STEPS_PER_DAY) + 1  # both ends: start .. now
     if days > 0:
-        send_records(client, sim.advance(n_steps, natural=True).records(), stats, batch_size)
+        block = sim.advance(backfill_steps(days), natural=True)
+        send_records(client, block.records(), stats, batch_size)
     return stats
 
 
