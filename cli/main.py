@@ -100,6 +100,10 @@ from argus.cli import simulate_cmds  # noqa: E402
 
 simulate_cmds.register(app)
 
+from argus.cli import explain_cmds  # noqa: E402
+
+explain_cmds.register(app)
+
 
 def main() -> None:
     """Console-script entry point: the one place Argus errors become exit codes."""

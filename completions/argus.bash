@@ -3,7 +3,7 @@ _argus() {
     local cur cmd opts
     cur="${COMP_WORDS[COMP_CWORD]}"
     if [[ $COMP_CWORD -eq 1 ]]; then
-        COMPREPLY=($(compgen -W "serve keygen status alerts predictions history export drift models reload-model trigger-training training-status cancel-training train backtest simulate demo scenario --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "serve keygen status alerts predictions history cascade export drift models reload-model trigger-training training-status cancel-training train backtest simulate demo scenario explain --help" -- "$cur"))
         return
     fi
     cmd="${COMP_WORDS[1]}"
@@ -14,6 +14,7 @@ _argus() {
         alerts) opts="--url --home --config --json --watch --no-watch --interval --help" ;;
         predictions) opts="--url --home --config --json --server --help" ;;
         history) opts="--url --home --config --json --range --server --help" ;;
+        cascade) opts="--url --home --config --json --help" ;;
         export) opts="--table --range --format --out --db --url --home --config --help" ;;
         drift) opts="--url --home --config --json --report --help" ;;
         models) opts="--url --home --config --json --help" ;;
@@ -21,11 +22,12 @@ _argus() {
         trigger-training) opts="--epochs --incremental --no-incremental --url --home --config --json --help" ;;
         training-status) opts="--url --home --config --json --help" ;;
         cancel-training) opts="--url --home --config --json --help" ;;
-        train) opts="--data --db --home --config --name --epochs --max-minutes --seed --incremental --no-incremental --activate --no-activate --hidden-size --batches-per-epoch --torch-threads --json --help" ;;
+        train) opts="--data --db --home --config --name --epochs --max-minutes --seed --incremental --no-incremental --activate --no-activate --hidden-size --batches-per-epoch --torch-threads --json --progress-file --help" ;;
         backtest) opts="--data --db --home --config --horizons --model --days --every --torch-threads --json --help" ;;
         simulate) opts="--out --servers --days --seed --format --incident-rate --cascade-probability --help" ;;
-        demo) opts="--home --port --servers --backfill-days --speed --seed --incident-rate --help" ;;
+        demo) opts="--home --port --servers --backfill-days --speed --seed --incident-rate --train-minutes --help" ;;
         scenario) opts="name --server --home --help" ;;
+        explain) opts="server --url --home --config --json --help" ;;
         *) opts="" ;;
     esac
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -9,6 +9,7 @@ _argus() {
         'alerts:List active alerts (exit status 0 whether or not there are any).'
         'predictions:Show every server'\''s risk, level, model and time to issue, and the fleet summary.'
         'history:Summarise alert history (or one server'\''s risk history).'
+        'cascade:Show fleet health, the current cascade state and recent cascade events.'
         'export:Export alerts, environment snapshots, metrics or predictions; quiet, for cron.'
         'drift:Show the serving model'\''s drift (PER, DSS, FDS, anomaly rate).'
         'models:List the models in the daemon'\''s models directory.'
@@ -19,8 +20,9 @@ _argus() {
         'train:Train the TFT on the history (or a file) and save it in <home>/models/<name>/.'
         'backtest:Rolling-origin backtest of the TFT against naive and seasonal naive.'
         'simulate:Write a simulated fleet dataset (metrics in the feed schema plus labels.json).'
-        'demo:Start a daemon fed by a simulated fleet; Ctrl-C stops both.'
+        'demo:Train a TFT on a simulated fleet'\''s history, start a daemon and stream live ticks into it.'
         'scenario:Ask a running `argus demo` to switch scenario at its next tick.'
+        'explain:Explain a server'\''s risk\: important features, attention and what-if scenarios.'
     )
     if (( CURRENT == 2 )); then
         _describe 'command' commands
@@ -71,6 +73,12 @@ _argus() {
                 '--json[Print JSON.]' \
                 '--range[Time range.]:value:(30m 1h 8h 1d 1w 1M)' \
                 '--server[One server'\''s risk history.]:value:'
+            ;;
+        cascade)
+            _arguments '--url[Daemon URL (default\: the running daemon'\''s runtime file, else host\:port).]:value:' \
+                '--home[Data directory.]:value:' \
+                '--config[TOML config file.]:value:' \
+                '--json[Print JSON.]'
             ;;
         export)
             _arguments '--table[What to export.]:value:(alerts environment metrics predictions)' \
@@ -139,7 +147,8 @@ _argus() {
                 '--hidden-size[TFT hidden size.]:value:' \
                 '--batches-per-epoch[Batches per epoch.]:value:' \
                 '--torch-threads[torch threads.]:value:' \
-                '--json[Print JSON for scripts.]'
+                '--json[Print JSON for scripts.]' \
+                '--progress-file[Also append each progress report to this file as a JSON line.]:value:'
             ;;
         backtest)
             _arguments '--data[Feed-schema CSV (.gz ok) or Parquet file instead of the database.]:value:' \
@@ -167,14 +176,22 @@ _argus() {
                 '--port[]:value:' \
                 '--servers[]:value:' \
                 '--backfill-days[]:value:' \
-                '--speed[Simulated 5-minute ticks per 5 minutes of wall clock.]:value:' \
+                '--speed[Simulated 5-minute ticks per 5 minutes of wall clock (60\: a tick every 5 s).]:value:' \
                 '--seed[]:value:' \
-                '--incident-rate[]:value:'
+                '--incident-rate[]:value:' \
+                '--train-minutes[Train a TFT on the backfill first (0\: serve the seasonal-naive fallback).]:value:'
             ;;
         scenario)
             _arguments '1:name:' \
                 '--server[Server to hit.]:value:' \
                 '--home[Data directory of the running demo.]:value:'
+            ;;
+        explain)
+            _arguments '1:server:' \
+                '--url[Daemon URL (default\: the running daemon'\''s runtime file, else host\:port).]:value:' \
+                '--home[Data directory.]:value:' \
+                '--config[TOML config file.]:value:' \
+                '--json[Print JSON.]'
             ;;
     esac
 }

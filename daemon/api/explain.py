@@ -161,6 +161,8 @@ def explain(server_name: str) -> Response:
             body = cache.get(key)  # another request may have computed it meanwhile
             if body is None:
                 rows = services.window.server_rows(server_name, until=snapshot.data_time)
+                if not rows:  # evicted from the window since the cycle
+                    raise NotFoundError(f"no history left for server {server_name!r}")
                 forecaster = services.models.current.forecaster
                 found = explain_server(
                     forecaster, pd.DataFrame(rows), server_name, snapshot.profiles[server_name]

@@ -1,0 +1,7 @@
+"""Explanations of one server's forecast and risk, computed from the model that serves it.
+
+Entry point: `argus.explain.engine.explain_server`; the daemon caches results in an
+`argus.explain.cache.ExplanationCache` (see docs/explain.md for the method). The package
+imports no Flask, DuckDB or typer, and this module imports nothing, so importing the cache
+stays light; torch is imported only when a TFT is explained (`argus.explain.network`).
+"""

@@ -1,0 +1,211 @@
+"""explain_server: importance, attention and counterfactuals of one server, from its model."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from argus.catalogue import TARGETS
+from argus.explain.attention import analysis, attention_analysis, focus_periods, rule_periods
+from argus.explain.counterfactuals import Counterfactual, counterfactual, select
+from argus.explain.features import FeatureImportance, metric_of
+from argus.explain.importance import (
+    OCCLUSION_METHOD,
+    TFT_METHOD,
+    occlusion_effect,
+    occlusion_importance,
+    tft_importance,
+)
+from argus.explain.network_types import NetworkWeights
+from argus.explain.scenarios import (
+    SCENARIOS,
+    apply_scenario,
+    occluded_name,
+    occlusions,
+    present_values,
+    variant_name,
+)
+from argus.forecast.base import ForecastSet
+from argus.forecast.frame import grid_to_feed, to_grid
+from argus.risk import ServerRisk, assess_server
+
+TOP_FEATURES = 5
+ATTENTION_METHOD = "tft_attention"
+RULE_METHOD = "seasonal_naive_rule"
+Importance = Literal["auto", "occlusion"]
+NARRATE_FROM_RISK = 50.0  # at or above (degraded), the analysis is about the risky metric
+
+
+@dataclass(frozen=True)
+class Attention:
+    method: str
+    focus_periods: tuple[str, ...]
+    shares: tuple[float, ...]  # attention share of each period (0 for the fallback's rule)
+    analysis: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything /explain/{server} reports, computed from one model run."""
+
+    server: str
+    profile: str
+    model: str  # what served the server: "tft:<name>" or "baseline"
+    method: str  # how `features` were measured
+    risk: ServerRisk  # the risk of the unmodified inputs, re-computed in this run
+    features: tuple[FeatureImportance, ...]  # every feature, most important first
+    occlusion: tuple[FeatureImportance, ...]  # every target by occlusion effect (any model)
+    attention: Attention
+    counterfactuals: tuple[Counterfactual, ...]
+    counterfactual_summary: str
+    last_sample: pd.Timestamp
+    seconds: float
+
+    @property
+    def top_features(self) -> tuple[FeatureImportance, ...]:
+        return self.features[:TOP_FEATURES]
+
+
+def _served_by_network(forecaster: Any, grid: pd.DataFrame) -> bool:
+    """Whether `forecaster.predict` would give this server to the TFT (not its fallback)."""
+    network, config = getattr(forecaster, "network", None), getattr(forecaster, "config", None)
+    if network is None or config is None:
+        return False
+    last = int(grid["time_idx"].max())
+    return int((grid["time_idx"] >= last - config.history_steps).sum()) >= (
+        config.min_encoder_length
+    )
+
+
+def _risks(
+    forecast: ForecastSet, variants: dict[str, pd.DataFrame], profile: str
+) -> dict[str, ServerRisk]:
+    return {
+        name: assess_server(forecast, name, profile, present_values(grid))
+        for name, grid in variants.items()
+    }
+
+
+def _narrated_metric(risk: ServerRisk, features: tuple[FeatureImportance, ...]) -> str:
+    """The metric the attention analysis talks about: the risky one, else the most weighed."""
+    if risk.risk_score >= NARRATE_FROM_RISK:
+        return risk.dominant_metric
+    for feature in features:
+        metric = metric_of(feature.feature)
+        if metric is not None:
+            return metric
+    return risk.dominant_metric
+
+
+def _attention(
+    grid: pd.DataFrame, view: NetworkWeights | None, metric: str, horizon: int
+) -> Attention:
+    values = grid[metric].to_numpy(dtype=np.float64)
+    if view is not None:
+        periods = focus_periods(view.attention)
+        text = attention_analysis(values, view.attention, periods, metric)
+        method = ATTENTION_METHOD
+    else:
+        periods = rule_periods(len(grid), horizon)
+        who = "Fallback model (seasonal naive: the same hours yesterday plus the latest sample)"
+        text = analysis(values, periods, metric, f"{who} focused on")
+        method = RULE_METHOD
+    return Attention(
+        method,
+        tuple(p.label for p in periods),
+        tuple(round(p.share, 3) for p in periods),
+        text,
+    )
+
+
+def _run(
+    forecaster: Any, batch: pd.DataFrame, server: str, network: bool
+) -> tuple[ForecastSet, NetworkWeights | None]:
+    if network:
+        from argus.explain.network import run_network  # torch: only for a TFT
+
+        return run_network(forecaster, batch, server)
+    return forecaster.predict(grid_to_feed(batch)), None
+
+
+def _variants(
+    grid: pd.DataFrame, server: str, profile: str, occlusion: bool
+) -> dict[str, pd.DataFrame]:
+    """The real history, one copy per scenario and (with `occlusion`) one per hidden metric."""
+    out = {server: grid}
+    out.update({variant_name(server, s.key): apply_scenario(grid, s, server) for s in SCENARIOS})
+    if occlusion:
+        out.update(
+            {occluded_name(server, t): g for t, g in occlusions(grid, server, profile).items()}
+        )
+    return out
+
+
+def _occlusion_features(
+    forecast: ForecastSet, risks: dict[str, ServerRisk], server: str, profile: str
+) -> tuple[FeatureImportance, ...]:
+    effects = {
+        target: occlusion_effect(
+            risks[server],
+            risks[occluded_name(server, target)],
+            forecast,
+            (server, occluded_name(server, target)),
+            profile,
+        )
+        for target in TARGETS
+    }
+    return occlusion_importance(effects)
+
+
+def explain_server(
+    forecaster: Any,
+    history: pd.DataFrame,
+    server: str,
+    profile: str | None = None,
+    *,
+    importance: Importance = "auto",
+) -> Explanation:
+    """Explain the forecast and risk of `server` from its feed-schema `history`.
+
+    `forecaster` is the serving model (a TFTForecaster or a baseline). One batched model run
+    forecasts the real history, every counterfactual scenario and every occluded copy; risk
+    is scored by `assess_server` exactly like a prediction cycle. `features` are the TFT's
+    variable-selection weights when the TFT serves the server (`importance="auto"`), else
+    the occlusion ranking, which is always in `occlusion`.
+    """
+    started = time.perf_counter()
+    grid = to_grid(history[history["server_name"].astype(str) == server])
+    if grid.empty:
+        raise ValueError(f"no history for server {server!r}")
+    profile = profile or str(grid["profile"].iloc[-1])
+    network = _served_by_network(forecaster, grid)
+    variants = _variants(grid, server, profile, occlusion=True)
+    batch = pd.concat(variants.values(), ignore_index=True)
+    forecast, view = _run(forecaster, batch, server, network)
+    risks = _risks(forecast, variants, profile)
+    occluded = _occlusion_features(forecast, risks, server, profile)
+    if view is None or importance == "occlusion":
+        features, method = occluded, OCCLUSION_METHOD
+    else:
+        features, method = tft_importance(view), TFT_METHOD
+    base = risks[server]
+    results = [counterfactual(s, base, risks[variant_name(server, s.key)]) for s in SCENARIOS]
+    chosen, summary = select(results, base)
+    return Explanation(
+        server=server,
+        profile=profile,
+        model=forecast.model_of(server),
+        method=method,
+        risk=base,
+        features=features,
+        occlusion=occluded,
+        attention=_attention(grid, view, _narrated_metric(base, features), forecast.steps),
+        counterfactuals=chosen,
+        counterfactual_summary=summary,
+        last_sample=pd.Timestamp(grid["timestamp"].iloc[-1]),
+        seconds=round(time.perf_counter() - started, 4),
+    )

@@ -1,0 +1,109 @@
+"""The TFT's own interpretation of one server's latest window (torch; imported lazily).
+
+It prepares the network's input exactly as `TFTForecaster.predict` does (the same frame
+helpers and the model's saved dataset parameters), runs one forward pass and reads
+`interpret_output(reduction="none")`: the encoder variable-selection weights and the attention
+over the encoder window.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import torch
+from pytorch_forecasting import TimeSeriesDataSet
+
+from argus.catalogue import TARGETS
+from argus.explain.network_types import NetworkWeights
+from argus.forecast.base import ForecastSet, finish_values
+from argus.forecast.frame import (
+    STEP_NS,
+    add_covariates,
+    future_rows,
+    steps_to_timestamps,
+    trim_history,
+)
+
+if TYPE_CHECKING:
+    from argus.forecast.tft import TFTForecaster
+
+# Forecast steps whose attention is averaged (5 min, 1 h, 4 h, 8 h ahead): the risk looks at
+# the whole horizon, not only its first step.
+ATTENTION_STEPS: tuple[int, ...] = (0, 11, 47, 95)
+
+
+def network_input(forecaster: TFTForecaster, grid: pd.DataFrame) -> pd.DataFrame:
+    """One server's history plus its future rows, with covariates, as `predict` builds them."""
+    cfg = forecaster.config
+    hist = trim_history(grid, cfg.history_steps)
+    full = add_covariates(pd.concat([hist, future_rows(hist, cfg.horizon)], ignore_index=True))
+    full = full.sort_values(["server", "time_idx"], kind="stable")
+    return trim_history(full, cfg.max_encoder_length + cfg.horizon)
+
+
+def _encoder_attention(network: Any, out: dict, row: int, length: int) -> np.ndarray:
+    """Attention over the encoder, averaged over ATTENTION_STEPS, right-aligned, summing to 1."""
+    horizon = int(out["decoder_lengths"].max())
+    rows = []
+    for step in (s for s in ATTENTION_STEPS if s < horizon):
+        interp = network.interpret_output(out, reduction="none", attention_prediction_horizon=step)
+        rows.append(interp["attention"][row, : network.hparams.max_encoder_length].numpy())
+    att = np.nan_to_num(np.mean(rows, axis=0))[-length:]
+    total = att.sum()
+    return att / total if total > 0 else np.full(length, 1.0 / length)
+
+
+def _forecasts(forecaster: TFTForecaster, out: dict, dataset: TimeSeriesDataSet) -> ForecastSet:
+    """The quantile forecasts of a forward pass, post-processed as `TFTForecaster.predict` does."""
+    cfg = forecaster.config
+    network = forecaster.network
+    assert network is not None  # noqa: S101 - checked by the caller
+    quantiles = network.to_quantiles(out)
+    values = torch.stack(list(quantiles), dim=1).numpy()
+    servers = tuple(str(s) for s in dataset.decoded_index["server"])
+    first = dataset.decoded_index["time_idx_first_prediction"].to_numpy(dtype=np.int64)
+    return ForecastSet(
+        servers=servers,
+        targets=TARGETS,
+        quantiles=cfg.quantiles,
+        timestamps=steps_to_timestamps(first[:, None] + np.arange(cfg.horizon)[None, :]),
+        values=finish_values(values, TARGETS),
+        models=(forecaster.name,) * len(servers),
+    )
+
+
+def run_network(
+    forecaster: TFTForecaster, grid: pd.DataFrame, subject: str
+) -> tuple[ForecastSet, NetworkWeights]:
+    """One forward pass over every server of `grid`; the interpretation of `subject`.
+
+    Explanations batch the real server with its modified copies (counterfactuals) so that the
+    costly dataset construction and the forward pass happen once. Each server needs at least
+    `min_encoder_length` buckets (the caller routes shorter ones to the fallback).
+    """
+    network = forecaster.network
+    if network is None:
+        raise RuntimeError("the TFT has not been trained or loaded")
+    dataset = TimeSeriesDataSet.from_parameters(
+        network.dataset_parameters,
+        network_input(forecaster, grid),
+        predict=True,
+        stop_randomization=True,
+    )
+    loader = dataset.to_dataloader(train=False, batch_size=len(dataset), num_workers=0)
+    x, _ = next(iter(loader))
+    with torch.inference_mode():
+        out = network(x)
+        forecast = _forecasts(forecaster, out, dataset)
+        row = forecast.index(subject)
+        weights = network.interpret_output(out, reduction="none")["encoder_variables"][row]
+        length = int(x["encoder_lengths"][row])
+        attention = _encoder_attention(network, out, row, length)
+    return forecast, NetworkWeights(
+        inputs=tuple(network.encoder_variables),
+        weights=weights.numpy().astype(np.float64),
+        attention=attention,
+        last_time_idx=int(forecast.timestamps[row, 0].astype("int64") // STEP_NS) - 1,
+    )
