@@ -26,15 +26,20 @@ THRESHOLDS: dict[str, Threshold] = {
     "back_close_wait": Threshold(200, 500),
 }
 
-# Load average depends on how many cores a profile's machines typically have.
+# Typical cores of a profile's machines; the simulator's profiles use the same numbers.
+PROFILE_CORES: dict[str, int] = {
+    "Database": 16,
+    "ML Compute": 32,
+    "Web API": 8,
+    "Conductor Mgmt": 8,
+    "ETL/Ingest": 16,
+    "Risk Analytics": 16,
+    GENERIC_PROFILE: 4,
+}
+# A load average at the core count means the CPUs are saturated (warning); half again more means
+# work is queueing (critical).
 LOAD_THRESHOLDS: dict[str, Threshold] = {
-    "Database": Threshold(12, 16),
-    "ML Compute": Threshold(24, 32),
-    "Web API": Threshold(6, 8),
-    "Conductor Mgmt": Threshold(6, 8),
-    "ETL/Ingest": Threshold(12, 16),
-    "Risk Analytics": Threshold(12, 16),
-    GENERIC_PROFILE: Threshold(6, 8),
+    profile: Threshold(float(cores), 1.5 * cores) for profile, cores in PROFILE_CORES.items()
 }
 
 

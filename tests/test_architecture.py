@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from argus.catalogue import PROFILES
-from argus.thresholds import LEVELS, LOAD_THRESHOLDS, Level, level_for
+from argus.thresholds import LEVELS, LOAD_THRESHOLDS, PROFILE_CORES, Level, level_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("argus", "cli", "daemon", "storage")
@@ -72,8 +72,11 @@ def test_cli_import_loads_neither_torch_nor_pandas() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_load_thresholds_cover_every_profile() -> None:
+def test_load_thresholds_cover_every_profile_and_match_the_simulator() -> None:
+    from argus.simulate.profiles import PROFILE_SPECS
+
     assert set(LOAD_THRESHOLDS) == set(PROFILES)
+    assert {p: spec.cores for p, spec in PROFILE_SPECS.items()} == PROFILE_CORES
 
 
 def test_levels_table_covers_every_level_and_bands_are_ordered() -> None:

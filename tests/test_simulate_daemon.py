@@ -63,7 +63,7 @@ def test_demo_runs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         env={**os.environ, "ARGUS_DEMO_SEED": "3"},
     )
     try:
-        out = _read_until(proc, "Ctrl-C stops", timeout=90)
+        out = _read_until(proc, "Ctrl-C stops", timeout=300)  # includes training a TFT
         assert "model demo-tft trained and made current" in out, out
         assert "backfill: 1734 records accepted" in out, out
         assert "API key:" in out and "argus scenario" in out
@@ -76,5 +76,7 @@ def test_demo_runs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
     assert proc.returncode == 0
     assert "daemon stopped (exit status 0)" in rest

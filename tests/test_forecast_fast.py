@@ -1,0 +1,122 @@
+"""The TFT's fast prediction path gives the dataset path's forecasts, or hands over to it."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from argus.catalogue import TARGETS
+from argus.forecast import fast_predict
+from argus.forecast.base import TrainOptions
+from argus.forecast.frame import to_grid
+from argus.forecast.tft import TFTForecaster, _recent
+from tests.test_forecast_support import synthetic_fleet, tiny_config
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def model() -> TFTForecaster:
+    forecaster = TFTForecaster(tiny_config())
+    forecaster.fit(synthetic_fleet(servers=3, days=2.5), options=TrainOptions(epochs=1, seed=3))
+    return forecaster
+
+
+def awkward_feed() -> pd.DataFrame:
+    """Gaps, duplicate samples in a bucket, missing metrics, unseen names, short histories."""
+    rng = np.random.default_rng(5)
+    fleet = synthetic_fleet(servers=4, days=3.0, seed=9, start="2024-01-02")
+    clean = fleet[fleet["server_name"] == "ppml01"].assign(server_name="ppml42")  # no gaps
+    fleet = fleet.drop(fleet.sample(frac=0.15, random_state=1).index)  # gaps
+    fleet.loc[fleet.sample(frac=0.05, random_state=2).index, "cpu_idle_pct"] = np.nan
+    extra = fleet.sample(200, random_state=3).copy()
+    extra["timestamp"] = extra["timestamp"] + pd.Timedelta(minutes=2)  # 2 samples in a bucket
+    extra["mem_used_pct"] += rng.normal(0, 2, len(extra))
+    unseen = fleet[fleet["server_name"] == "ppdb01"].assign(server_name="newbox7")
+    unseen = unseen.assign(profile="Database")  # a profile given in the feed
+    late = unseen.tail(20).assign(server_name="ppweb77")  # fewer steps than the encoder
+    sparse = unseen.iloc[-200::9].assign(server_name="ppml55")  # every 45 min
+    short = unseen.tail(6).assign(server_name="ppapi99")  # below the minimum: fallback
+    parts = [fleet, clean, extra, unseen, late, sparse, short]
+    return pd.concat(parts, ignore_index=True).sample(frac=1.0, random_state=4)
+
+
+def test_bucketing_matches_to_grid() -> None:
+    feed = awkward_feed()
+    feed["timestamp"] = feed["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")  # strings
+    history = 400
+    buckets = fast_predict.bucket_frame(feed, history)
+    grid = to_grid(_recent(feed, history))
+    assert buckets.names == tuple(grid["server"].drop_duplicates())
+    np.testing.assert_array_equal(buckets.time_idx, grid["time_idx"].to_numpy())
+    np.testing.assert_allclose(buckets.values, grid[list(TARGETS)].to_numpy(), rtol=1e-12)
+    profiles = grid.groupby("server")["profile"].first()
+    assert buckets.profiles == tuple(profiles[n] for n in buckets.names)
+
+
+def test_fast_path_gives_the_dataset_paths_forecasts(model: TFTForecaster) -> None:
+    feed = awkward_feed()
+    assert model.fast_path
+    fast = model.predict(feed)
+    slow_model = copy.copy(model)
+    slow_model.use_fast_path = False
+    slow = slow_model.predict(feed)
+    assert fast.servers == slow.servers
+    assert fast.models == slow.models
+    assert fast.model_of("ppapi99") == "baseline" and fast.model_of("ppweb77") == "tft:unsaved"
+    np.testing.assert_array_equal(fast.timestamps, slow.timestamps)
+    np.testing.assert_allclose(fast.values, slow.values, rtol=1e-4, atol=1e-4)
+
+
+def test_history_before_the_model_takes_the_dataset_path(
+    model: TFTForecaster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Data reaching back before the model's first training step: the dataset cuts such
+    # history at min_prediction_idx, so those servers are forecast by the dataset path.
+    old = synthetic_fleet(servers=2, days=1.0, seed=4, start="2023-12-31T02:00")
+    calls: list[int] = []
+    original = TFTForecaster._predict_dataset
+
+    def spy(self: TFTForecaster, frame: pd.DataFrame):  # noqa: ANN202
+        calls.append(frame["server_name"].nunique())
+        return original(self, frame)
+
+    monkeypatch.setattr(TFTForecaster, "_predict_dataset", spy)
+    fast = model.predict(old)
+    assert calls == [2]
+    assert set(fast.models) == {"tft:unsaved"} and np.isfinite(fast.values).all()
+
+
+def test_unsupported_networks_use_the_dataset_path(model: TFTForecaster) -> None:
+    from pytorch_forecasting.data import GroupNormalizer, MultiNormalizer
+
+    assert fast_predict.supports(model.network, model.config.horizon)
+    odd = copy.deepcopy(model.network)
+    odd.dataset_parameters["target_normalizer"] = MultiNormalizer(
+        [GroupNormalizer(groups=["server"]) for _ in TARGETS]
+    )
+    assert not fast_predict.supports(odd, model.config.horizon)
+    assert not fast_predict.supports(model.network, model.config.horizon + 1)
+    other = TFTForecaster(model.config, network=odd)
+    assert not other.fast_path  # predict() would build a TimeSeriesDataSet
+    assert model.fast_path
+
+
+def test_calibration_scales_bands_around_an_unchanged_median(model: TFTForecaster) -> None:
+    cal = model.calibration
+    assert cal is not None and cal["forecasts"] > 0
+    assert set(cal["factors"]) == set(TARGETS) and cal["block_ends"][-1] == model.config.horizon
+    feed = synthetic_fleet(servers=3, days=2.5)
+    calibrated = model.predict(feed)
+    raw_model = copy.copy(model)
+    raw_model._calibration = {}
+    raw = raw_model.predict(feed)
+    mid = model.config.quantiles.index(0.5)
+    np.testing.assert_allclose(calibrated.values[..., mid], raw.values[..., mid], atol=1e-9)
+    # a model loaded with the same metadata applies the same calibration
+    loaded = TFTForecaster(model.config, network=model.network)
+    loaded.metadata = {"training": {"calibration": cal}}
+    np.testing.assert_allclose(loaded.predict(feed).values, calibrated.values)
