@@ -41,8 +41,9 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         force=True,
     )
-    # APScheduler logs every wake-up at INFO; keep it for DEBUG runs only.
-    logging.getLogger("apscheduler").setLevel(level if level == "DEBUG" else "WARNING")
+    # APScheduler logs every wake-up and every skipped overlapping run; our jobs log their own
+    # failures, so its chatter is kept for DEBUG runs only.
+    logging.getLogger("apscheduler").setLevel(level if level == "DEBUG" else "ERROR")
 
 
 def build_services(settings: Settings, api_key: str, model: ServingModel | None = None) -> Services:
