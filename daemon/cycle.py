@@ -19,7 +19,7 @@ from argus.catalogue import derive_targets
 from argus.daemon.cascade_job import run_cascade_detection
 from argus.forecast.base import ForecastSet
 from argus.risk import FleetSummary, ServerRisk, assess_server, fleet_summary
-from argus.storage.forecasts import save_points
+from argus.storage.forecasts import POINT_COLUMNS, save_points
 from argus.storage.predictions import CycleRecord, save_cycle
 from argus.window import bucket_start
 
@@ -136,20 +136,7 @@ STORED_STEPS = (1, 6, 12, 24, 48, 96)
 def forecast_points(snapshot: Snapshot) -> dict[str, list]:
     """The forecast at STORED_STEPS of every server and target, column-wise."""
     fc = snapshot.forecast
-    cols: dict[str, list] = {
-        k: []
-        for k in (
-            "origin",
-            "server_name",
-            "target",
-            "step",
-            "target_time",
-            "model",
-            "p10",
-            "p50",
-            "p90",
-        )
-    }
+    cols: dict[str, list] = {k: [] for k in POINT_COLUMNS}
     q10, q50, q90 = (fc.quantile_index(q) for q in (0.1, 0.5, 0.9))
     steps = [s for s in STORED_STEPS if s <= fc.steps]
     for row, server in enumerate(fc.servers):

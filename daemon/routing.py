@@ -69,3 +69,19 @@ def query_args(model: type[M]) -> M:
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
         )
         raise InvalidInputError(f"invalid query parameter: {problems}") from exc
+
+
+RETRY_AFTER_SECONDS = 60
+
+
+def insufficient_data(records: int, required: int, pending: str) -> Response:
+    """503 + Retry-After while the window warms up or until the first result (`pending`) exists."""
+    from argus.daemon.schemas import InsufficientDataBody
+
+    detail = (
+        f"insufficient_data: {records} of the {required} records needed"
+        if records < required
+        else f"insufficient_data: {pending}"
+    )
+    body = InsufficientDataBody(detail=detail, status=503, records=records, required=required)
+    return respond(body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)})

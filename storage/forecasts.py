@@ -10,7 +10,7 @@ import pyarrow as pa
 from argus.drift import Realised
 from argus.storage.store import Store
 
-_POINT_COLUMNS = (
+POINT_COLUMNS = (
     "origin",
     "server_name",
     "target",
@@ -35,11 +35,11 @@ TARGET_SQL: dict[str, str] = {
 
 def save_points(store: Store, columns: dict[str, Sequence]) -> None:
     """Insert forecast points given column-wise (one list per column of forecast_points)."""
-    table = pa.table({name: list(columns[name]) for name in _POINT_COLUMNS})
+    table = pa.table({name: list(columns[name]) for name in POINT_COLUMNS})
     with store.writer() as cur:
         cur.register("points", table)
         cur.execute(
-            f"INSERT INTO forecast_points SELECT {', '.join(_POINT_COLUMNS)} FROM points"  # noqa: S608
+            f"INSERT INTO forecast_points SELECT {', '.join(POINT_COLUMNS)} FROM points"  # noqa: S608
         )
         cur.unregister("points")
 

@@ -9,11 +9,10 @@ from flask import Response, current_app
 from pydantic import BaseModel, Field
 
 from argus.daemon.limits import RATE_LIMITS
-from argus.daemon.routing import Route, respond
+from argus.daemon.routing import Route, insufficient_data
 from argus.daemon.schemas import InsufficientDataBody
 from argus.daemon.services import Services
 
-RETRY_AFTER_SECONDS = 60
 Severity = Literal["low", "medium", "high", "critical"]
 
 
@@ -108,14 +107,11 @@ def _latest_body(key: str) -> Response:
     services: Services = current_app.extensions["argus"]
     view = services.cascade
     if view is None:
-        records, required = services.window.record_count, services.settings.warmup_records
-        detail = (
-            f"insufficient_data: {records} of the {required} records detection needs"
-            if records < required
-            else "insufficient_data: the first cascade detection has not run yet"
+        return insufficient_data(
+            services.window.record_count,
+            services.settings.warmup_records,
+            "the first cascade detection has not run yet",
         )
-        body = InsufficientDataBody(detail=detail, status=503, records=records, required=required)
-        return respond(body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)})
     return Response(view.bodies[key], mimetype="application/json")
 
 

@@ -13,9 +13,8 @@ from datetime import datetime
 from flask import Response, current_app
 from pydantic import BaseModel, Field
 
-from argus.daemon.api.predictions import RETRY_AFTER_SECONDS
 from argus.daemon.limits import RATE_LIMITS
-from argus.daemon.routing import Route, respond
+from argus.daemon.routing import Route, insufficient_data
 from argus.daemon.schemas import InsufficientDataBody
 from argus.daemon.services import Services
 from argus.errors import NotFoundError
@@ -134,14 +133,11 @@ def explain_body(e: Explanation, risk: ServerRisk, data_time: datetime) -> Expla
 
 
 def _not_ready(services: Services) -> Response:
-    records, required = services.window.record_count, services.settings.warmup_records
-    detail = (
-        f"insufficient_data: {records} of the {required} records predictions need"
-        if records < required
-        else "insufficient_data: the first prediction cycle has not finished yet"
+    return insufficient_data(
+        services.window.record_count,
+        services.settings.warmup_records,
+        "the first prediction cycle has not finished yet",
     )
-    body = InsufficientDataBody(detail=detail, status=503, records=records, required=required)
-    return respond(body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def explain(server_name: str) -> Response:

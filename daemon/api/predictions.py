@@ -5,25 +5,20 @@ from __future__ import annotations
 from flask import Response, current_app
 
 from argus.daemon.limits import RATE_LIMITS
-from argus.daemon.routing import Route, respond
+from argus.daemon.routing import Route, insufficient_data
 from argus.daemon.schemas import AlertsBody, InsufficientDataBody, PredictionsBody
 from argus.daemon.services import Services
-
-RETRY_AFTER_SECONDS = 60
 
 
 def _snapshot_body(key: str) -> Response:
     services: Services = current_app.extensions["argus"]
     snapshot = services.snapshot
     if snapshot is None:
-        records, required = services.window.record_count, services.settings.warmup_records
-        detail = (
-            f"insufficient_data: {records} of the {required} records predictions need"
-            if records < required
-            else "insufficient_data: the first prediction cycle has not finished yet"
+        return insufficient_data(
+            services.window.record_count,
+            services.settings.warmup_records,
+            "the first prediction cycle has not finished yet",
         )
-        body = InsufficientDataBody(detail=detail, status=503, records=records, required=required)
-        return respond(body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)})
     return Response(snapshot.bodies[key], mimetype="application/json")
 
 
