@@ -70,6 +70,10 @@ def env_for(live: LiveDaemon) -> dict[str, str]:
         (["drift", "--report"], lambda d: "recommendations" in d),
         (["models"], lambda d: d["serving"] == "seasonal_naive" and d["models"] == []),
         (["training-status"], lambda d: d["status"] == "idle"),
+        (
+            ["explain", "ppdb001"],
+            lambda d: d["server_name"] == "ppdb001" and d["counterfactuals"] is not None,
+        ),
     ],
 )
 def test_read_commands_json(live, args, expect) -> None:
@@ -143,6 +147,19 @@ def test_cli_finds_the_daemon_through_its_runtime_file(live) -> None:
 def test_reload_model_refuses_a_path_outside_the_models_dir(live) -> None:
     proc = run_cli("reload-model", "../../etc", env=env_for(live))
     assert proc.returncode == 1 and "400" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_trigger_and_cancel_training(live) -> None:
+    started = run_cli("trigger-training", "--epochs", "50", "--json", env=env_for(live))
+    assert started.returncode == 0, started.stderr
+    assert json.loads(started.stdout)["status"] == "running"
+    again = run_cli("trigger-training", env=env_for(live))
+    assert again.returncode == 1 and "409" in again.stderr
+    stopped = run_cli("cancel-training", "--json", env=env_for(live))
+    assert stopped.returncode == 0 and json.loads(stopped.stdout)["status"] in {
+        "cancelled",
+        "failed",
+    }
 
 
 def test_bad_option_is_usage_error() -> None:
