@@ -12,8 +12,10 @@ Nothing is tuned on the evaluation days. Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
@@ -24,7 +26,7 @@ from argus.forecast.base import TrainOptions
 from argus.forecast.baseline import Naive, SeasonalNaive
 from argus.forecast.frame import DAY_STEPS, to_grid
 from argus.forecast.public_data import asd_feed, bitbrains_feed
-from argus.forecast.tft import TFTConfig, TFTForecaster
+from argus.forecast.tft import NETWORK_CLASS, FitReport, TFTConfig, TFTForecaster
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 HORIZONS = (12, 96)
@@ -61,6 +63,22 @@ def summarise(report_rows: list[dict], models: list[str]) -> list[dict]:
     return out
 
 
+def save_bench_model(folder: Path, model: TFTForecaster, fit: FitReport) -> None:
+    """Checkpoint + config + fit report, so evaluation can be rerun without retraining."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model.write_checkpoint(folder / "model.ckpt")
+    meta = {"config": model.config.to_dict(), "training": asdict(fit)}
+    (folder / "bench_model.json").write_text(json.dumps(meta, indent=2, default=str))
+
+
+def load_bench_model(folder: Path, name: str) -> tuple[TFTForecaster, FitReport]:
+    meta = json.loads((folder / "bench_model.json").read_text())
+    network = NETWORK_CLASS.load_from_checkpoint(str(folder / "model.ckpt"), map_location="cpu")
+    model = TFTForecaster(TFTConfig.from_dict(meta["config"]), model_name=name, network=network)
+    model.metadata = meta
+    return model, FitReport(**meta["training"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=["bitbrains", "asd"], default="bitbrains")
@@ -71,23 +89,68 @@ def main() -> None:
     parser.add_argument("--no-lag", action="store_true", help="drop the day-ago covariates")
     parser.add_argument("--every-hours", type=float, default=6.0)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--save-model",
+        type=Path,
+        default=None,
+        help="write the trained network, config and fit report to this folder",
+    )
+    parser.add_argument(
+        "--load-model",
+        type=Path,
+        default=None,
+        help="evaluate a network written by --save-model instead of training",
+    )
+    parser.add_argument(
+        "--continue-minutes",
+        type=float,
+        default=0.0,
+        help="with --load-model: train the saved network this many more minutes first",
+    )
+    parser.add_argument(
+        "--no-calibrate",
+        action="store_true",
+        help="keep the raw quantile bands (no validation-split calibration)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
 
     frame, cutoff = load(args.dataset)
     grid = to_grid(frame)
-    cfg = TFTConfig(hidden_size=args.hidden, max_encoder_length=args.encoder,
-                    seasonal_covariates=not args.no_lag)
-    model = TFTForecaster(cfg, model_name=f"bench-{args.dataset}")
+    cfg = TFTConfig(
+        hidden_size=args.hidden,
+        max_encoder_length=args.encoder,
+        seasonal_covariates=not args.no_lag,
+        calibrate=not args.no_calibrate,
+    )
     started = time.monotonic()
-    fit = model.fit(frame[frame["timestamp"] < cutoff],
-                    options=TrainOptions(epochs=args.epochs, max_minutes=args.max_minutes, seed=7))
+    earlier = None
+    train = frame[frame["timestamp"] < cutoff]
+    if args.load_model:
+        model, fit = load_bench_model(args.load_model, f"bench-{args.dataset}")
+        cfg = model.config
+        if args.continue_minutes:
+            # more of the same training: the saved weights are the start, same split
+            earlier = fit
+            options = TrainOptions(epochs=args.epochs, max_minutes=args.continue_minutes, seed=8)
+            fit = model.fit(train, options=options)
+    else:
+        model = TFTForecaster(cfg, model_name=f"bench-{args.dataset}")
+        options = TrainOptions(epochs=args.epochs, max_minutes=args.max_minutes, seed=7)
+        fit = model.fit(train, options=options)
+    if args.save_model and (earlier is not None or not args.load_model):
+        save_bench_model(args.save_model, model, fit)
     train_s = time.monotonic() - started
+    if not args.no_calibrate and model.calibration is None and fit.validation_from:
+        # a saved model from before calibration existed: learn it on the same validation split
+        model.calibrate(train, fit.validation_from)
+    raw = copy.copy(model)
+    raw._calibration = {}  # the same network without calibration, for comparison
     first = int(grid["time_idx"].max()) - EVAL_DAYS * DAY_STEPS + 1
     origins = rolling_origins(grid, first, int(args.every_hours * 12), max(HORIZONS))
     started = time.monotonic()
-    report = backtest(grid, {"tft": model, "naive": Naive(), "seasonal_naive": SeasonalNaive()},
-                      HORIZONS, origins)
+    models = {"tft": model, "tft_raw": raw, "naive": Naive(), "seasonal_naive": SeasonalNaive()}
+    report = backtest(grid, models, HORIZONS, origins)
     result = {
         "dataset": args.dataset,
         "servers": int(grid["server"].nunique()),
@@ -95,9 +158,11 @@ def main() -> None:
         "origins": len(origins),
         "config": cfg.to_dict(),
         "fit": fit.__dict__,
+        "fit_before_continuing": None if earlier is None else earlier.__dict__,
         "train_seconds": round(train_s, 1),
         "backtest_seconds": round(time.monotonic() - started, 1),
-        "summary": summarise(list(report.rows), ["tft", "naive", "seasonal_naive"]),
+        "calibration": model.calibration,
+        "summary": summarise(list(report.rows), list(models)),
         "all": report.to_json()["results"],
     }
     text = json.dumps(result, indent=2, default=str)

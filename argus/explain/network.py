@@ -17,7 +17,7 @@ from pytorch_forecasting import TimeSeriesDataSet
 
 from argus.catalogue import TARGETS
 from argus.explain.network_types import NetworkWeights
-from argus.forecast.base import ForecastSet, finish_values
+from argus.forecast.base import ForecastSet
 from argus.forecast.frame import (
     STEP_NS,
     add_covariates,
@@ -69,7 +69,7 @@ def _forecasts(forecaster: TFTForecaster, out: dict, dataset: TimeSeriesDataSet)
         targets=TARGETS,
         quantiles=cfg.quantiles,
         timestamps=steps_to_timestamps(first[:, None] + np.arange(cfg.horizon)[None, :]),
-        values=finish_values(values, TARGETS),
+        values=forecaster.finish(values),  # the same clipping and calibration as predict()
         models=(forecaster.name,) * len(servers),
     )
 
