@@ -58,3 +58,13 @@ def test_bad_config_is_a_clear_error(tmp_path, text, message) -> None:
 def test_missing_explicit_config_file_is_an_error(tmp_path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_settings(config_file=tmp_path / "nope.toml", environ={})
+
+
+def test_every_setting_is_documented() -> None:
+    from pathlib import Path
+
+    from argus.config import Settings
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text()
+    for name in Settings.model_fields:
+        assert f"| `{name}` | `ARGUS_{name.upper()}`" in doc, name
