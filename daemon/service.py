@@ -23,6 +23,7 @@ from argus.daemon.models import ModelHolder, ServingModel, load_serving_model
 from argus.daemon.services import Services
 from argus.errors import ConfigError
 from argus.keys import resolve_api_key
+from argus.storage.forecasts import purge_points_before
 from argus.storage.metrics import purge_before, read_window_samples
 from argus.storage.predictions import read_open_alerts
 from argus.storage.store import DB_FILE_NAME, Store
@@ -70,13 +71,14 @@ def build_services(settings: Settings, api_key: str, model: ServingModel | None 
 
 
 def purge_expired(services: Services) -> None:
-    """Retention: drop samples older than retention_days before the newest sample."""
+    """Retention: drop samples and stored forecast points older than retention_days before the
+    newest sample (cycles, risks and alert events are kept: they are the history)."""
     latest = services.window.latest
     if latest is None:
         return
-    removed = purge_before(
-        services.store, latest - timedelta(days=services.settings.retention_days)
-    )
+    cutoff = latest - timedelta(days=services.settings.retention_days)
+    removed = purge_before(services.store, cutoff)
+    purge_points_before(services.store, cutoff)
     if removed:
         log.info("retention: removed %d samples", removed)
 
