@@ -20,7 +20,7 @@ from argus.daemon.schemas import (
     PredictionsBody,
     ServerPrediction,
 )
-from argus.risk import URGENT_STEPS, ServerRisk, format_minutes
+from argus.risk import URGENT_STEPS, format_minutes
 from argus.thresholds import LEVELS, Level
 
 if TYPE_CHECKING:
@@ -61,12 +61,7 @@ def forecast_body(snapshot: Snapshot, server: str) -> ForecastBody:
     )
 
 
-def _time_to_issue(risk_or_minutes: ServerRisk | int | None) -> str | None:
-    minutes = (
-        risk_or_minutes.time_to_issue_minutes
-        if isinstance(risk_or_minutes, ServerRisk)
-        else risk_or_minutes
-    )
+def _time_to_issue(minutes: int | None) -> str | None:
     return None if minutes is None else format_minutes(minutes)
 
 
@@ -81,7 +76,7 @@ def server_prediction(snapshot: Snapshot, name: str) -> ServerPrediction:
         forecast=forecast_body(snapshot, name),
         model=snapshot.forecast.model_of(name),
         dominant_metric=risk.dominant_metric,
-        time_to_issue=_time_to_issue(risk),
+        time_to_issue=_time_to_issue(risk.time_to_issue_minutes),
         time_to_issue_minutes=risk.time_to_issue_minutes,
         breach_at=risk.breach_at,
         message=risk.message,

@@ -56,29 +56,31 @@ class TrainQuery(BaseModel):
 
 
 class TrainingStatusBody(BaseModel):
-    """The current (or last) training run."""
+    """The current (or last) training run; everything but `live` and `status` is null when idle."""
 
-    live: bool
-    id: str | None
+    live: bool = False
+    status: str = Field(
+        default="idle", description="idle, running, evaluating, promoted, kept, failed, cancelled"
+    )
+    id: str | None = None
     pid: int | None = Field(default=None, description="the training child's process id")
-    status: str = Field(description="idle, running, evaluating, promoted, kept, failed, cancelled")
-    reason: str | None
-    model_name: str | None
-    epoch: int | None
-    total_epochs: int | None
-    percent: float | None
-    eta_minutes: float | None
-    train_loss: float | None
-    val_loss: float | None
-    started_at: datetime | None
-    finished_at: datetime | None
+    reason: str | None = None
+    model_name: str | None = None
+    epoch: int | None = None
+    total_epochs: int | None = None
+    percent: float | None = None
+    eta_minutes: float | None = None
+    train_loss: float | None = None
+    val_loss: float | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
     candidate_mase: float | None = Field(
         default=None, description="held-out median MASE of the candidate"
     )
     current_mase: float | None = Field(
         default=None, description="held-out median MASE of the serving model"
     )
-    detail: str
+    detail: str = ""
 
 
 class TrainingRunBody(BaseModel):
@@ -135,22 +137,7 @@ def reload() -> Response:
 
 def _status_body(run: TrainingRun | None) -> TrainingStatusBody:
     if run is None:
-        return TrainingStatusBody(
-            live=False,
-            id=None,
-            status="idle",
-            reason=None,
-            model_name=None,
-            epoch=None,
-            total_epochs=None,
-            percent=None,
-            eta_minutes=None,
-            train_loss=None,
-            val_loss=None,
-            started_at=None,
-            finished_at=None,
-            detail="",
-        )
+        return TrainingStatusBody()
     progress = run.progress() or {}
     epoch, total = progress.get("epoch"), progress.get("max_epochs", run.epochs)
     batches, done = progress.get("batches_per_epoch") or 1, progress.get("batch", 0)
