@@ -184,3 +184,24 @@ def explain_memory_scenario(forecaster, frame: pd.DataFrame):
     risks = _risks(forecast, variants, str(grid["profile"].iloc[-1]))
     scenario = next(s for s in SCENARIOS if s.key == "reduce_memory")
     return counterfactual(scenario, risks[LEAKY], risks[variant_name(LEAKY, scenario.key)])
+
+
+def test_fast_inputs_give_the_reference_interpretation(tiny_tft) -> None:
+    """Explanations build the batch with fast_predict; the TimeSeriesDataSet path agrees."""
+    from argus.explain.network import run_network
+    from argus.forecast.frame import to_grid
+
+    grid = to_grid(leak_frame())
+    assert tiny_tft.fast_path
+    fast, fast_view = run_network(tiny_tft, grid, LEAKY)
+    tiny_tft.use_fast_path = False
+    try:
+        ref, ref_view = run_network(tiny_tft, grid, LEAKY)
+    finally:
+        tiny_tft.use_fast_path = True
+    assert fast.servers == ref.servers
+    assert (fast.timestamps == ref.timestamps).all()
+    np.testing.assert_allclose(fast.values, ref.values, atol=1e-3)
+    np.testing.assert_allclose(fast_view.weights, ref_view.weights, atol=1e-5)
+    np.testing.assert_allclose(fast_view.attention, ref_view.attention, atol=1e-5)
+    assert fast_view.last_time_idx == ref_view.last_time_idx

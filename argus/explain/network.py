@@ -1,9 +1,9 @@
 """The TFT's own interpretation of one server's latest window (torch; imported lazily).
 
-It prepares the network's input exactly as `TFTForecaster.predict` does (the same frame
-helpers and the model's saved dataset parameters), runs one forward pass and reads
-`interpret_output(reduction="none")`: the encoder variable-selection weights and the attention
-over the encoder window.
+It prepares the network's input exactly as `TFTForecaster.predict` does (`fast_predict`'s
+numpy inputs when the forecaster uses that path, else the model's saved dataset parameters),
+runs the network's own forward pass once and reads `interpret_output(reduction="none")`: the
+encoder variable-selection weights and the attention over the encoder window.
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from pytorch_forecasting import TimeSeriesDataSet
 
 from argus.catalogue import TARGETS
 from argus.explain.network_types import NetworkWeights
+from argus.forecast import fast_predict
 from argus.forecast.base import ForecastSet
 from argus.forecast.frame import (
     STEP_NS,
     add_covariates,
     future_rows,
+    grid_to_feed,
     steps_to_timestamps,
     trim_history,
 )
@@ -55,15 +57,15 @@ def _encoder_attention(network: Any, out: dict, row: int, length: int) -> np.nda
     return att / total if total > 0 else np.full(length, 1.0 / length)
 
 
-def _forecasts(forecaster: TFTForecaster, out: dict, dataset: TimeSeriesDataSet) -> ForecastSet:
+def _forecasts(
+    forecaster: TFTForecaster, out: dict, servers: tuple[str, ...], first: np.ndarray
+) -> ForecastSet:
     """The quantile forecasts of a forward pass, post-processed as `TFTForecaster.predict` does."""
     cfg = forecaster.config
     network = forecaster.network
     assert network is not None  # noqa: S101 - checked by the caller
     quantiles = network.to_quantiles(out)
     values = torch.stack(list(quantiles), dim=1).numpy()
-    servers = tuple(str(s) for s in dataset.decoded_index["server"])
-    first = dataset.decoded_index["time_idx_first_prediction"].to_numpy(dtype=np.int64)
     return ForecastSet(
         servers=servers,
         targets=TARGETS,
@@ -74,29 +76,61 @@ def _forecasts(forecaster: TFTForecaster, out: dict, dataset: TimeSeriesDataSet)
     )
 
 
-def run_network(
-    forecaster: TFTForecaster, grid: pd.DataFrame, subject: str
-) -> tuple[ForecastSet, NetworkWeights]:
-    """One forward pass over every server of `grid`; the interpretation of `subject`.
+def _fast_batch(
+    forecaster: TFTForecaster, grid: pd.DataFrame
+) -> tuple[dict[str, Any], tuple[str, ...], np.ndarray] | None:
+    """The network's input batch from `fast_predict`, or None where predict() would not use it.
 
-    Explanations batch the real server with its modified copies (counterfactuals) so that the
-    costly dataset construction and the forward pass happen once. Each server needs at least
-    `min_encoder_length` buckets (the caller routes shorter ones to the fallback).
+    Building a `TimeSeriesDataSet` for a dozen variants costs several times the forward pass.
     """
-    network = forecaster.network
-    if network is None:
-        raise RuntimeError("the TFT has not been trained or loaded")
+    network, cfg = forecaster.network, forecaster.config
+    if not forecaster.fast_path:
+        return None
+    params = network.dataset_parameters
+    buckets = fast_predict.bucket_frame(grid_to_feed(grid), cfg.history_steps)
+    win = fast_predict.windows(buckets, np.arange(len(buckets.names)), cfg)
+    start = win.first_prediction - win.encoder_lengths
+    if (win.encoder_lengths < params["min_encoder_length"]).any() or (
+        start < int(params["min_prediction_idx"])
+    ).any():
+        return None
+    x = fast_predict.network_inputs(network, win, cfg.horizon)
+    return x, win.servers, win.first_prediction.astype(np.int64)
+
+
+def _dataset_batch(
+    forecaster: TFTForecaster, grid: pd.DataFrame
+) -> tuple[dict[str, Any], tuple[str, ...], np.ndarray]:
+    """The same batch through pytorch-forecasting's `TimeSeriesDataSet` (the reference path)."""
     dataset = TimeSeriesDataSet.from_parameters(
-        network.dataset_parameters,
+        forecaster.network.dataset_parameters,
         network_input(forecaster, grid),
         predict=True,
         stop_randomization=True,
     )
     loader = dataset.to_dataloader(train=False, batch_size=len(dataset), num_workers=0)
     x, _ = next(iter(loader))
+    servers = tuple(str(s) for s in dataset.decoded_index["server"])
+    first = dataset.decoded_index["time_idx_first_prediction"].to_numpy(dtype=np.int64)
+    return x, servers, first
+
+
+def run_network(
+    forecaster: TFTForecaster, grid: pd.DataFrame, subject: str
+) -> tuple[ForecastSet, NetworkWeights]:
+    """One forward pass over every server of `grid`; the interpretation of `subject`.
+
+    Explanations batch the real server with its modified copies (counterfactuals) so that the
+    input preparation and the forward pass happen once. Each server needs at least
+    `min_encoder_length` buckets (the caller routes shorter ones to the fallback).
+    """
+    network = forecaster.network
+    if network is None:
+        raise RuntimeError("the TFT has not been trained or loaded")
+    x, servers, first = _fast_batch(forecaster, grid) or _dataset_batch(forecaster, grid)
     with torch.inference_mode():
         out = network(x)
-        forecast = _forecasts(forecaster, out, dataset)
+        forecast = _forecasts(forecaster, out, servers, first)
         row = forecast.index(subject)
         weights = network.interpret_output(out, reduction="none")["encoder_variables"][row]
         length = int(x["encoder_lengths"][row])

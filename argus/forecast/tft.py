@@ -69,7 +69,7 @@ class TFTConfig:
     dropout: float = 0.1
     learning_rate: float = 3e-3
     gradient_clip: float = 0.1
-    max_encoder_length: int = 288
+    max_encoder_length: int = 144  # 12 h; the lag covariates carry the day before
     min_encoder_length: int = 12
     horizon: int = HORIZON
     quantiles: tuple[float, ...] = QUANTILES
