@@ -91,6 +91,15 @@ class Settings(BaseModel):
     )
     retrain_epochs: int = Field(default=10, ge=1, description="epochs of a triggered training")
     retrain_max_minutes: float = Field(default=30.0, gt=0, description="time cap of a training")
+    cascade_anomaly_z: float = Field(
+        default=4.0, gt=0, description="robust z-score at which a server-metric is anomalous"
+    )
+    cascade_servers: int = Field(
+        default=3, ge=3, description="servers anomalous on one metric together make a cascade"
+    )
+    cascade_correlation: float = Field(
+        default=0.7, gt=0, le=1, description="anomaly-signal correlation that makes a cascade"
+    )
     rate_limits_enabled: bool = Field(default=True, description="apply the per-route rate limits")
     rate_limit_storage_uri: str = Field(
         default="memory://", description="flask-limiter storage, e.g. redis://host:6379"

@@ -135,11 +135,21 @@ def build_bodies(
     }
 
 
+def cascade_settings(services: Services) -> CascadeSettings:
+    """The detector's settings: the daemon's configured thresholds, documented defaults else."""
+    settings = services.settings
+    return CascadeSettings(
+        anomaly_z_score=settings.cascade_anomaly_z,
+        cascade_servers=settings.cascade_servers,
+        correlation=settings.cascade_correlation,
+    )
+
+
 def detect_and_publish(
     services: Services, cfg: CascadeSettings | None = None
 ) -> CascadeView | None:
     """Detect over the window, store a new episode's event, publish the view; None: no data."""
-    cfg = cfg or CascadeSettings()
+    cfg = cfg or cascade_settings(services)
     started = time.perf_counter()
     result = detect(from_rows(services.window.rows(), TRACKED_METRICS), cfg)
     if result is None:
