@@ -25,7 +25,7 @@ class LabelledIncident:
 
 @dataclass(frozen=True)
 class EarlyWarning:
-    incidents: int  # incidents with a breach inside the replayed period
+    incidents: int  # incidents that begin after the first cycle and breach inside the period
     caught: int  # with a warning-or-higher alert in [onset - 1 h, breach]
     caught_30m: int  # ... that came at least 30 minutes before the breach
     lead_minutes: list[float]  # breach - first such alert, for caught incidents
@@ -61,7 +61,11 @@ def early_warning(
     # Alerts raised at the first origin reflect history before the replay, not a prediction.
     raised = [(s, t) for s, t in raised if t > first]
     leads, caught_30m = [], 0
-    scored = [i for i in incidents if i.breach is not None and first < i.breach <= last]
+    # An incident already under way at the first cycle cannot be warned about in time (and
+    # that cycle's alerts are dropped above): only incidents that begin inside are scored.
+    scored = [
+        i for i in incidents if i.breach is not None and first < i.onset and i.breach <= last
+    ]
     for inc in scored:
         assert inc.breach is not None  # noqa: S101 - filtered above
         times = [

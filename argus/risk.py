@@ -18,9 +18,10 @@ The score
 ---------
 For each metric and future step k with breach probability p_k, the step's severity is
 s(p) = 160 p for p <= 0.5 and 80 + 40 (p - 0.5) above (a breach as likely as not scores 80, a
-certain one 100), weighted by urgency(k): 1 up to 30 minutes ahead, falling linearly to 0.75 at
-8 hours. So a coin-flip breach within 30 minutes is critical (80), a certain breach 8 hours away
-is a warning (75), and a 30 % chance soon is healthy-to-degraded (48). The forecast part is the
+certain one 100), weighted by urgency(k): 1 up to 30 minutes ahead, 0.8 at 2 hours, 0.65 at
+8 hours (linear in between). So a coin-flip breach within 30 minutes is critical (80), a certain
+breach within 2 hours is critical, a certain breach 8 hours away is a warning (65), a coin flip
+at 8 hours is degraded (52), and a 30 % chance soon is healthy (48). The forecast part is the
 largest weighted severity over the steps; the present part is 0 below the warning threshold,
 50 to 60 between warning and critical, and 85 at or above critical.
 risk_score = max over metrics of max(forecast part, present part). Every part is non-decreasing
@@ -42,7 +43,10 @@ from argus.forecast.base import ForecastSet
 from argus.thresholds import Level, level_for, threshold_for
 
 URGENT_STEPS = 30 // STEP_MINUTES  # 30 minutes: full urgency
-FAR_URGENCY = 0.75  # urgency of a breach at the end of the horizon
+# Urgency knots (step, weight) after URGENT_STEPS: a certain breach within 2 hours is critical
+# (80), one further out a warning, down to 65 at 8 hours; an even chance at 8 hours is degraded.
+SOON_STEPS, SOON_URGENCY = 120 // STEP_MINUTES, 0.8
+FAR_URGENCY = 0.65  # urgency of a breach at the end of the 8-hour horizon
 PRESENT_CRITICAL = 85.0
 MORE_LIKELY_THAN_NOT = 0.5
 
@@ -91,10 +95,13 @@ def exceedance(values: np.ndarray, levels: np.ndarray, x: float, scale: float) -
 
 
 def urgency(steps: int) -> np.ndarray:
-    """Weight of a breach at each future step (1-based): 1 up to 30 min, FAR_URGENCY at the end."""
+    """Weight of a breach at each future step (1-based): 1 up to 30 min, 0.8 at 2 h, 0.65 at 8 h.
+
+    Piecewise linear between those points; the last point is the horizon's end (96 steps).
+    """
     k = np.arange(1, steps + 1)
-    span = max(steps - URGENT_STEPS, 1)
-    return 1.0 - (1.0 - FAR_URGENCY) * np.clip((k - URGENT_STEPS) / span, 0.0, 1.0)
+    far = max(steps, SOON_STEPS + 1)
+    return np.interp(k, [URGENT_STEPS, SOON_STEPS, far], [1.0, SOON_URGENCY, FAR_URGENCY])
 
 
 def severity(p: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ and ranked. The explanation is computed 30 minutes into each labelled segment (o
 if shorter) on at most 7 days of history before that. Random: the expected hit-rate of a
 uniformly random top 3, 1 - C(M-k, 3) / C(M, 3) for M metrics of which k are labelled.
 
-    /tmp/v1/bin/python bench/explain_hitrate.py [--data ../shared/data] [--limit N]
+    PYTHONPATH=. python bench/explain_hitrate.py [--data ../shared/data] [--limit N]
 """
 
 from __future__ import annotations

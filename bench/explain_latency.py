@@ -1,11 +1,11 @@
 """Latency of one explanation (GET /explain/{server} minus the cache) on this machine.
 
-Trains a TFT with the default architecture (hidden 16, encoder 24 h, 96-step horizon) on a
+Trains a TFT with the default architecture (`TFTConfig()`: hidden 16, 96-step horizon) on a
 simulated fleet, or reuses one from --models, then explains every server of a fresh simulated
 fleet (one with a memory leak) with the TFT and with the seasonal-naive fallback, and reports
 the median and p95 of `explain_server` wall time (one torch thread, as the daemon).
 
-    /tmp/v1/bin/python bench/explain_latency.py [--models DIR] [--rounds 3]
+    PYTHONPATH=. python bench/explain_latency.py [--models DIR] [--rounds 3]
 """
 
 from __future__ import annotations

@@ -3,10 +3,14 @@
 Bitbrains VMs: train on July to mid-August (before 2013-08-15; early stopping on the last 15 % of
 that span), evaluate with rolling origins every 6 h over the last 10 days of the file, at 1 h and
 8 h. ASD servers: the same protocol (train on the first 27.5 days, evaluate the last 10).
+Simulator: the default 45-server fleet (argus.simulate, seed 3) for 17 days; train on the first
+14 (as `argus train` does by default: 2.5 minutes), evaluate the 3 held-out days.
 Nothing is tuned on the evaluation days. Run from the repository root:
 
     PYTHONPATH=. python bench/forecast_accuracy.py --dataset bitbrains --max-minutes 6
     PYTHONPATH=. python bench/forecast_accuracy.py --dataset asd --max-minutes 4
+    PYTHONPATH=. python bench/forecast_accuracy.py --dataset simulator --max-minutes 2.5 \
+        --encoder 144 --every-hours 3
 """
 
 from __future__ import annotations
@@ -30,17 +34,25 @@ from argus.forecast.tft import NETWORK_CLASS, FitReport, TFTConfig, TFTForecaste
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 HORIZONS = (12, 96)
-EVAL_DAYS = 10
+EVAL_DAYS = {"bitbrains": 10, "asd": 10, "simulator": 3}
+SIMULATED_DAYS = 17
 
 
 def load(dataset: str) -> tuple[pd.DataFrame, pd.Timestamp]:
     """The feed frame and the training cutoff (training uses samples before it)."""
+    if dataset == "simulator":
+        from argus.simulate import simulate_fleet
+        from argus.simulate.dataset import block_frame
+
+        frame = block_frame(simulate_fleet(servers=45, days=SIMULATED_DAYS, seed=3).block)
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True).dt.tz_localize(None)
+        return frame, frame["timestamp"].min() + pd.Timedelta(days=SIMULATED_DAYS - 3)
     if dataset == "bitbrains":
         return bitbrains_feed(DATA / "bitbrains" / "bitbrains_rnd_dev.csv.gz"), pd.Timestamp(
             "2013-08-15"
         )
     frame = asd_feed(DATA / "asd")
-    return frame, frame["timestamp"].max() - pd.Timedelta(days=EVAL_DAYS)
+    return frame, frame["timestamp"].max() - pd.Timedelta(days=EVAL_DAYS["asd"])
 
 
 def summarise(report_rows: list[dict], models: list[str]) -> list[dict]:
@@ -81,7 +93,9 @@ def load_bench_model(folder: Path, name: str) -> tuple[TFTForecaster, FitReport]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=["bitbrains", "asd"], default="bitbrains")
+    parser.add_argument(
+        "--dataset", choices=["bitbrains", "asd", "simulator"], default="bitbrains"
+    )
     parser.add_argument("--max-minutes", type=float, default=6.0)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--encoder", type=int, default=144)
@@ -146,10 +160,18 @@ def main() -> None:
         model.calibrate(train, fit.validation_from)
     raw = copy.copy(model)
     raw._calibration = {}  # the same network without calibration, for comparison
-    first = int(grid["time_idx"].max()) - EVAL_DAYS * DAY_STEPS + 1
+    first = int(grid["time_idx"].max()) - EVAL_DAYS[args.dataset] * DAY_STEPS + 1
     origins = rolling_origins(grid, first, int(args.every_hours * 12), max(HORIZONS))
     started = time.monotonic()
-    models = {"tft": model, "tft_raw": raw, "naive": Naive(), "seasonal_naive": SeasonalNaive()}
+    network_only = copy.copy(model)
+    network_only.trend = None  # the served TFT without the drift override (argus.forecast.trend)
+    models = {
+        "tft": model,
+        "tft_network_only": network_only,
+        "tft_raw": raw,
+        "naive": Naive(),
+        "seasonal_naive": SeasonalNaive(),
+    }
     report = backtest(grid, models, HORIZONS, origins)
     result = {
         "dataset": args.dataset,

@@ -34,6 +34,7 @@ def load_serving_model(home: Path, torch_threads: int) -> ServingModel:
 
     from argus.forecast.artifacts import ModelLoadError, current_name, load_current, models_dir_for
     from argus.forecast.baseline import SeasonalNaive
+    from argus.forecast.trend import TrendRule
 
     # With 2 threads a TFT step is ~18x slower when another process competes for the CPU.
     torch.set_num_threads(torch_threads)
@@ -45,7 +46,7 @@ def load_serving_model(home: Path, torch_threads: int) -> ServingModel:
         loaded = None
     if loaded is None:
         log.info("no trained model: the seasonal-naive fallback serves every server")
-        return ServingModel(SeasonalNaive(), None)
+        return ServingModel(SeasonalNaive(trend=TrendRule()), None)
     log.info("serving model %s", loaded.name)
     return ServingModel(loaded, f"models/{current_name(models_dir)}")
 

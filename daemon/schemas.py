@@ -113,7 +113,10 @@ class ServerPrediction(BaseModel):
     alert: AlertBadge
     display_metrics: DisplayMetrics
     forecast: ForecastBody
-    model: str = Field(description="'tft:<name>' or 'baseline' (the fallback forecaster)")
+    model: str = Field(
+        description="'tft:<name>' or 'baseline' (the fallback forecaster), with '+trend' when "
+        "the drift override replaced the forecast of a climbing resource"
+    )
     dominant_metric: str
     time_to_issue: str | None
     time_to_issue_minutes: int | None

@@ -15,6 +15,7 @@ from argus.daemon.models import ServingModel
 from argus.daemon.service import build_services
 from argus.daemon.services import Services
 from argus.forecast.baseline import SeasonalNaive
+from argus.forecast.trend import TrendRule
 from tests.factories import TEST_KEY, LiveDaemon
 
 
@@ -26,7 +27,9 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def services(settings: Settings) -> Iterator[Services]:
     settings.home.mkdir(parents=True, exist_ok=True)
-    built = build_services(settings, TEST_KEY, ServingModel(SeasonalNaive(), None))
+    # the fallback as the daemon serves it (with the drift override)
+    fallback = SeasonalNaive(trend=TrendRule())
+    built = build_services(settings, TEST_KEY, ServingModel(fallback, None))
     yield built
     built.store.close()
 

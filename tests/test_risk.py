@@ -66,7 +66,8 @@ def test_raising_any_forecast_value_never_lowers_the_score() -> None:
 def test_urgency_weights_near_breaches_more() -> None:
     w = urgency(96)
     assert w[:6].tolist() == [1.0] * 6
-    assert w[-1] == pytest.approx(0.75)
+    assert w[23] == pytest.approx(0.8)  # 2 hours ahead: a certain breach is still critical
+    assert w[-1] == pytest.approx(0.65)
     assert (np.diff(w) <= 0).all()
 
 

@@ -54,7 +54,7 @@ class Explanation:
 
     server: str
     profile: str
-    model: str  # what served the server: "tft:<name>" or "baseline"
+    model: str  # what served the server: "tft:<name>" or "baseline", maybe "+trend"
     method: str  # how `features` were measured
     risk: ServerRisk  # the risk of the unmodified inputs, re-computed in this run
     features: tuple[FeatureImportance, ...]  # every feature, most important first

@@ -24,9 +24,11 @@ from argus.forecast.frame import (
     add_covariates,
     future_rows,
     grid_to_feed,
+    server_series,
     steps_to_timestamps,
     trim_history,
 )
+from argus.forecast.trend import apply_trends
 
 if TYPE_CHECKING:
     from argus.forecast.tft import TFTForecaster
@@ -131,6 +133,8 @@ def run_network(
     with torch.inference_mode():
         out = network(x)
         forecast = _forecasts(forecaster, out, servers, first)
+        # the drift override, as TFTForecaster.predict applies it (network weights unchanged)
+        forecast = apply_trends(forecast, server_series(grid), forecaster.trend)
         row = forecast.index(subject)
         weights = network.interpret_output(out, reduction="none")["encoder_variables"][row]
         length = int(x["encoder_lengths"][row])

@@ -16,6 +16,7 @@ from argus.forecast.base import BASELINE_MODEL, HORIZON, QUANTILES, ForecastSet,
 from argus.forecast.base import finish_values as _finish
 from argus.forecast.frame import DAY_STEPS, ServerSeries, server_series, steps_to_timestamps
 from argus.forecast.frame import to_grid as _to_grid
+from argus.forecast.trend import TrendRule, apply_trends
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,8 +108,11 @@ class NaiveForecaster:
         horizon: int = HORIZON,
         quantiles: tuple[float, ...] = QUANTILES,
         label: str | None = None,
+        trend: TrendRule | None = None,
     ) -> None:
         self.seasonal = seasonal
+        # None keeps the pure rule (the benchmark); the serving fallback sets a TrendRule
+        self.trend = trend
         self.horizon = horizon
         self.quantiles = quantiles
         self.name = "seasonal_naive" if seasonal else "naive"
@@ -128,7 +132,7 @@ class NaiveForecaster:
         for i, s in enumerate(series):
             values[i] = forecast_series(s, self.horizon, self.quantiles, self.seasonal)
             stamps[i] = steps_to_timestamps(s.last + np.arange(1, self.horizon + 1))
-        return ForecastSet(
+        forecast = ForecastSet(
             servers=tuple(s.name for s in series),
             targets=TARGETS,
             quantiles=self.quantiles,
@@ -136,13 +140,20 @@ class NaiveForecaster:
             values=_finish(values, TARGETS),
             models=(self.label,) * n,
         )
+        return apply_trends(forecast, series, self.trend)
 
 
 class SeasonalNaive(NaiveForecaster):
     """The seasonal-naive fallback: same time one day earlier (naive under a day of history)."""
 
-    def __init__(self, *, horizon: int = HORIZON, quantiles: tuple[float, ...] = QUANTILES) -> None:
-        super().__init__(seasonal=True, horizon=horizon, quantiles=quantiles)
+    def __init__(
+        self,
+        *,
+        horizon: int = HORIZON,
+        quantiles: tuple[float, ...] = QUANTILES,
+        trend: TrendRule | None = None,
+    ) -> None:
+        super().__init__(seasonal=True, horizon=horizon, quantiles=quantiles, trend=trend)
 
 
 class Naive(NaiveForecaster):

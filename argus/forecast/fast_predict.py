@@ -61,6 +61,17 @@ class Buckets:
     def counts(self) -> np.ndarray:
         return np.diff(self.starts)
 
+    def recent(self, length: int) -> np.ndarray:
+        """(servers, length, targets): each server's last `length` buckets, NaN where none."""
+        n = len(self.names)
+        out = np.full((n, length, self.values.shape[1]), np.nan)
+        server = np.repeat(np.arange(n), self.counts())
+        last = self.time_idx[self.starts[1:] - 1]
+        pos = self.time_idx - (last[server] - length + 1)
+        inside = pos >= 0
+        out[server[inside], pos[inside]] = self.values[inside]
+        return out
+
     def series(self, server: int) -> ServerSeries:
         """One server as the dense array the baseline forecasters read (NaN in gaps)."""
         a, b = self.starts[server], self.starts[server + 1]

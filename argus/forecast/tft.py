@@ -52,10 +52,13 @@ from argus.forecast.frame import (
     to_grid,
     trim_history,
 )
+from argus.forecast.trend import TrendRule, apply_trends, apply_trends_to, history_steps
 
 # The class artifacts.py calls load_from_checkpoint on (it must not import the library itself).
 NETWORK_CLASS = TemporalFusionTransformer
-FAST_BATCH = 32
+# Servers per forward pass on the fast path: with the 12 h encoder 64 beat 32 in interleaved
+# runs and 128 was no better (bench/forecast_batch_sizes.py, docs/benchmarks.md).
+FAST_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -354,6 +357,8 @@ class TFTForecaster:
         self.use_fast_path = True
         self._fast: fast_predict.FastTFT | None = None
         self._calibration: dict[str, Any] | None = None  # None: the one in metadata, if any
+        # a rising drift the network does not follow overrides its forecast (argus.forecast.trend)
+        self.trend: TrendRule | None = TrendRule()
         if network is not None:
             network.eval()
 
@@ -429,7 +434,8 @@ class TFTForecaster:
             raise RuntimeError("the TFT has not been trained or loaded")
         if self.fast_path:
             return self._predict_fast(frame)
-        return self._predict_dataset(frame)
+        grid = to_grid(_recent(frame, self.config.history_steps))
+        return apply_trends(self._predict_dataset(frame), server_series(grid), self.trend)
 
     @property
     def fast_path(self) -> bool:
@@ -482,13 +488,16 @@ class TFTForecaster:
         rest = [buckets.series(i) for i, n in enumerate(buckets.names) if n not in done]
         if rest:
             parts.append(self.fallback.predict_series(rest))
-        return concat_forecasts(parts, buckets.names)
+        forecast = concat_forecasts(parts, buckets.names)
+        if self.trend is None:
+            return forecast
+        recent = buckets.recent(history_steps(self.trend))
+        return apply_trends_to(forecast, buckets.names, recent, self.trend)
 
     def _forecast_windows(
         self, fast: fast_predict.FastTFT, win: fast_predict.Windows
     ) -> ForecastSet:
         cfg = self.config
-        # a few dozen servers' activations stay in the CPU caches; larger batches were slower
         batch = max(1, min(cfg.predict_batch_size, FAST_BATCH))
         chunks: list[np.ndarray] = []
         with torch.inference_mode():
@@ -666,7 +675,7 @@ def _validation_ratios(
             continue
         fs = model.predict(grid_to_feed(window[window["server"].isin(live)]))
         for row, name in enumerate(fs.servers):
-            if not fs.models[row].startswith("tft"):
+            if fs.models[row] != model.name:  # the fallback's or a drift override's
                 continue
             s = series[name]
             pos = origin - s.start + np.arange(cfg.horizon)

@@ -72,7 +72,9 @@ class ExplainBody(BaseModel):
 
     server_name: str
     profile: str
-    model: str = Field(description="what served the server: tft:<name> or baseline")
+    model: str = Field(
+        description="what served the server: tft:<name> or baseline (+trend: drift override)"
+    )
     data_time: datetime = Field(description="the prediction cycle explained")
     last_sample: datetime
     prediction: ExplainPrediction

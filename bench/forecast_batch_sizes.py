@@ -1,0 +1,62 @@
+"""Fast-path batch size, timed interleaved (not a test). Run from the repository root:
+
+    PYTHONPATH=. python bench/forecast_batch_sizes.py [--rounds 4] [--sizes 32,64,128]
+
+This machine's speed drifts between minutes, so separate runs of bench/forecast_speed.py cannot
+compare settings. This script trains the default-architecture TFT briefly (compute does not
+depend on the weights), then forecasts 1,000 different servers with each batch size in turn,
+`--rounds` times, one torch thread, and prints the CPU seconds of each run and their median.
+The drift override is included, as served.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from forecast_speed import fleet
+
+from argus.forecast import tft
+from argus.forecast.artifacts import load_model
+from argus.forecast.base import TrainOptions
+from argus.forecast.tft import TFTConfig
+from argus.forecast.training import train_model
+
+
+def main() -> None:
+    import torch
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--sizes", default="32,64,128")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    torch.set_num_threads(1)
+    models = Path(tempfile.mkdtemp(prefix="argus-batch-"))
+    train_model(
+        fleet(45, 4),
+        models_dir=models,
+        name="batch",
+        config=TFTConfig(batches_per_epoch=3, calibrate=False),
+        options=TrainOptions(epochs=1, max_minutes=2.0, seed=1),
+    )
+    model = load_model(models, "batch")
+    frame = fleet(1000, 2, seed=1)
+    model.predict(frame.head(2000))  # warm-up
+    runs: dict[int, list[float]] = {size: [] for size in sizes}
+    for _ in range(args.rounds):
+        for size in sizes:
+            tft.FAST_BATCH = size
+            started = time.process_time()
+            model.predict(frame)
+            runs[size].append(time.process_time() - started)
+    for size, seconds in runs.items():
+        shown = ", ".join(f"{s:.2f}" for s in seconds)
+        print(f"batch {size}: {shown} CPU-s; median {statistics.median(seconds):.2f}")
+
+
+if __name__ == "__main__":
+    main()

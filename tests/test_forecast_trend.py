@@ -1,0 +1,112 @@
+"""The drift override (argus.forecast.trend): when a straight line replaces the model's forecast."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from argus.catalogue import TARGETS
+from argus.forecast.baseline import SeasonalNaive
+from argus.forecast.frame import DAY_STEPS, ServerSeries
+from argus.forecast.trend import TREND_SUFFIX, TrendRule, apply_trends
+
+DAYS = 3
+STEPS = DAYS * DAY_STEPS
+MEM = TARGETS.index("mem_pct")
+CPU = TARGETS.index("cpu_pct")
+
+
+def series(name: str, seed: int = 0) -> ServerSeries:
+    """Three days of a calm server: a daily cycle and noise on every target."""
+    rng = np.random.default_rng(seed)
+    k = np.arange(STEPS)
+    values = np.empty((STEPS, len(TARGETS)))
+    values[:] = [30.0, 60.0, 2.0, 3.0, 1.0, 50.0]
+    values += 5 * np.sin(2 * np.pi * k / DAY_STEPS)[:, None] * (np.arange(len(TARGETS)) < 2)
+    values += rng.normal(0, 0.3, values.shape)
+    return ServerSeries(name, "Database", 1_000_000, values)
+
+
+def forecast(servers: list[ServerSeries], rule: TrendRule | None):
+    return SeasonalNaive(trend=rule).predict_series(servers)
+
+
+def test_a_steady_memory_climb_is_extrapolated_along_its_line() -> None:
+    leak = series("leak")
+    slope = 0.5  # % per 5 minutes: exhaustion in under 2 hours
+    leak.values[-12:, MEM] += slope * np.arange(1, 13)
+    calm = series("calm", seed=1)
+    plain, served = forecast([leak, calm], None), forecast([leak, calm], TrendRule())
+    assert served.model_of("leak") == "baseline" + TREND_SUFFIX
+    assert served.model_of("calm") == "baseline"
+    np.testing.assert_array_equal(served.values[1], plain.values[1])
+    # the median is yesterday's value + the least-squares line of the last hour's seasonal
+    # difference, extrapolated (np.polyfit as the independent reference)
+    mem = leak.values[:, MEM]
+    d = mem[-12:] - mem[-12 - DAY_STEPS : -DAY_STEPS]
+    fit_slope, fit_level = np.polyfit(np.arange(12), d, 1)
+    assert fit_slope == pytest.approx(slope, abs=0.1)
+    line = fit_level + fit_slope * (11 + np.arange(1, 25))
+    expected = np.minimum(mem[-DAY_STEPS : -DAY_STEPS + 24] + line, 100.0)
+    np.testing.assert_allclose(served.median("leak", "mem_pct")[:24], expected, atol=1e-9)
+    assert served.median("leak", "mem_pct")[-1] == 100.0  # clipped at the physical limit
+    # the band widens with the horizon (slope uncertainty)
+    q10, q90 = served.quantile_index(0.1), served.quantile_index(0.9)
+    band = served.values[0, MEM, :, q90] - served.values[0, MEM, :, q10]
+    assert band[5] < band[20]
+    # the other targets keep the model's forecast
+    np.testing.assert_array_equal(served.values[0, CPU], plain.values[0, CPU])
+
+
+def test_no_override_without_a_significant_unusual_rise() -> None:
+    servers = [series(f"calm{i}", seed=i) for i in range(5)]
+    falling = series("falling")
+    falling.values[-12:, MEM] -= 0.5 * np.arange(1, 13)  # a recovery is left to the model
+    cpu = series("busy")
+    cpu.values[-12:, CPU] += 3.0 * np.arange(1, 13)
+    # ... a busy hour like one the server had 10 hours earlier is workload, not a runaway
+    cpu.values[-132:-120, CPU] += 3.2 * np.arange(1, 13)
+    daily = series("daily")
+    ramp = 0.5 * np.arange(1, 13)  # the same climb at this hour every day is the daily pattern
+    for day in range(DAYS):
+        end = STEPS - day * DAY_STEPS
+        daily.values[end - 12 : end, MEM] += ramp
+    everyone = [*servers, falling, cpu, daily]
+    served = forecast(everyone, TrendRule())
+    assert served.models == ("baseline",) * len(everyone)
+    np.testing.assert_array_equal(served.values, forecast(everyone, None).values)
+
+
+def test_a_climb_the_model_already_forecasts_is_left_alone() -> None:
+    leak = series("leak")
+    leak.values[-12:, MEM] += 0.5 * np.arange(1, 13)
+    served = forecast([leak], TrendRule())
+    assert served.model_of("leak").endswith(TREND_SUFFIX)
+    # a model whose upper band already covers the line keeps its forecast
+    high = served.values.copy()
+    high[0, MEM, :, :] = 100.0
+    from argus.forecast.base import ForecastSet
+
+    model = ForecastSet(
+        served.servers, served.targets, served.quantiles, served.timestamps, high, ("tft:x",)
+    )
+    assert apply_trends(model, [leak], TrendRule()) is model
+
+
+@pytest.mark.parametrize("steps", [5, 40])
+def test_short_histories_are_served_without_errors(steps: int) -> None:
+    short = series("short")
+    short = ServerSeries("short", "Database", short.start, short.values[-steps:])
+    served = forecast([short], TrendRule())
+    assert served.values.shape[0] == 1 and np.isfinite(served.values).all()
+
+
+def test_a_workload_climb_steeper_than_any_of_the_reference_day_is_extrapolated() -> None:
+    runaway = series("runaway")
+    runaway.values[-12:, CPU] += 3.0 * np.arange(1, 13)  # 30 % -> 66 % in an hour, never seen
+    served = forecast([runaway], TrendRule())
+    assert served.model_of("runaway").endswith(TREND_SUFFIX)
+    assert served.median("runaway", "cpu_pct")[12] > 95  # saturation within the next hour
+    # without a reference day (3 h of history) a workload climb is not extrapolated
+    short = ServerSeries("runaway", "Database", runaway.start, runaway.values[-36:])
+    assert forecast([short], TrendRule()).model_of("runaway") == "baseline"
