@@ -54,15 +54,26 @@ def train(frame, home: Path, minutes: float, seed: int) -> Forecaster:
     return load_model(models_dir_for(home), result.name)
 
 
+def missed(steps, watched: dict[LabelledIncident, str], servers: int) -> list[str]:
+    """The scored watched incidents not alerted 30 minutes ahead: 'server kind (breach time)'."""
+    out = []
+    for inc, kind in watched.items():
+        alone = early_warning(steps, [inc], servers)
+        if alone.incidents and not alone.caught_30m:
+            out.append(f"{inc.server} {kind} (breach {inc.breach:%Y-%m-%d %H:%M})")
+    return out
+
+
 def score(
     name: str, model: Forecaster, frame, origins, incidents, watched, servers: int
 ) -> dict:
-    """`incidents`: every labelled one; `watched`: those breaching a metric Argus forecasts."""
+    """`incidents`: every labelled one; `watched`: those breaching a metric Argus forecasts,
+    with their kind."""
     began = time.perf_counter()
     steps = replay(frame, model, origins)
     seconds = time.perf_counter() - began
     ew = early_warning(steps, incidents, servers)
-    on_watched = early_warning(steps, watched, servers)
+    on_watched = early_warning(steps, list(watched), servers)
     out: dict = {
         "model": name,
         "replay_seconds": round(seconds, 1),
@@ -78,6 +89,7 @@ def score(
             if on_watched.incidents
             else None
         ),
+        "watched_missed": missed(steps, watched, servers),
         "median_lead_minutes": statistics.median(ew.lead_minutes) if ew.lead_minutes else None,
         "false_alerts": ew.false_alerts,
         "false_per_server_day": round(ew.false_per_server_day, 3),
@@ -130,11 +142,11 @@ def main() -> None:
         for i in sim.labels.incidents
     ]
     # Connection leaks breach CLOSE_WAIT socket counts, which Argus does not forecast.
-    watched = [
-        inc
+    watched = {
+        inc: label.kind
         for inc, label in zip(incidents, sim.labels.incidents, strict=True)
         if KINDS[label.kind].metric in TARGETS
-    ]
+    }
     with tempfile.TemporaryDirectory() as tmp:
         tft = train(frame[frame["timestamp"] < split], Path(tmp), args.train_minutes, args.seed)
         plain, served = SeasonalNaive(), SeasonalNaive(trend=TrendRule())

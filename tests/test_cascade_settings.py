@@ -37,3 +37,14 @@ def test_configured_thresholds_are_used_and_echoed(client, services, incident_fl
 def test_two_servers_cannot_be_configured_as_a_cascade(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cascade_servers"):
         Settings(home=tmp_path, cascade_servers=2)
+
+
+def test_setting_defaults_are_the_detectors_documented_defaults(tmp_path: Path) -> None:
+    """config.py keeps literal defaults (importing argus.cascade would load numpy into every
+    CLI start); they must stay the detector's."""
+    from argus.cascade import CascadeSettings
+
+    settings, detector = Settings(home=tmp_path), CascadeSettings()
+    assert settings.cascade_anomaly_z == detector.anomaly_z_score
+    assert settings.cascade_servers == detector.cascade_servers
+    assert settings.cascade_correlation == detector.correlation

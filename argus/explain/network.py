@@ -88,13 +88,10 @@ def _fast_batch(
     network, cfg = forecaster.network, forecaster.config
     if not forecaster.fast_path:
         return None
-    params = network.dataset_parameters
     buckets = fast_predict.bucket_frame(grid_to_feed(grid), cfg.history_steps)
     win = fast_predict.windows(buckets, np.arange(len(buckets.names)), cfg)
-    start = win.first_prediction - win.encoder_lengths
-    if (win.encoder_lengths < params["min_encoder_length"]).any() or (
-        start < int(params["min_prediction_idx"])
-    ).any():
+    served, early = fast_predict.routing(network, win)
+    if not served.all() or early.any():  # as predict() would: the dataset path
         return None
     x = fast_predict.network_inputs(network, win, cfg.horizon)
     return x, win.servers, win.first_prediction.astype(np.int64)

@@ -14,7 +14,13 @@ import numpy as np
 from argus.catalogue import TARGETS
 from argus.forecast.base import BASELINE_MODEL, HORIZON, QUANTILES, ForecastSet, TrainOptions
 from argus.forecast.base import finish_values as _finish
-from argus.forecast.frame import DAY_STEPS, ServerSeries, server_series, steps_to_timestamps
+from argus.forecast.frame import (
+    DAY_STEPS,
+    ServerSeries,
+    forward_fill,
+    server_series,
+    steps_to_timestamps,
+)
 from argus.forecast.frame import to_grid as _to_grid
 from argus.forecast.trend import TrendRule, apply_trends
 
@@ -25,17 +31,6 @@ MIN_ERRORS = 12  # fewer past errors than this and a quantile estimate is noise
 ERROR_WINDOW = 7 * DAY_STEPS  # past errors come from the last week: recent behaviour matters
 # Horizons at which naive errors are measured; the rest are interpolated (cost ~ 8, not 96).
 _ANCHOR_STEPS = (1, 2, 3, 6, 12, 24, 48, 96, 192, 288)
-
-
-def _ffill(values: np.ndarray) -> np.ndarray:
-    """Forward-fill NaN rows of a (steps, targets) array (leading NaNs stay)."""
-    out = values.copy()
-    for t in range(out.shape[1]):
-        col = out[:, t]
-        idx = np.where(np.isfinite(col), np.arange(len(col)), 0)
-        np.maximum.accumulate(idx, out=idx)
-        out[:, t] = col[idx]
-    return out
 
 
 def _error_quantiles(errors: np.ndarray, quantiles: np.ndarray) -> np.ndarray | None:
@@ -78,7 +73,7 @@ def forecast_series(
     series: ServerSeries, horizon: int, quantiles: tuple[float, ...], seasonal: bool
 ) -> np.ndarray:
     """(targets, horizon, quantiles) forecast of one server after its last bucket."""
-    filled = _ffill(series.values[-(ERROR_WINDOW + DAY_STEPS + horizon) :])
+    filled = forward_fill(series.values[-(ERROR_WINDOW + DAY_STEPS + horizon) :])
     raw = series.values[-(ERROR_WINDOW + DAY_STEPS + horizon) :]
     qs = np.asarray(quantiles, dtype=np.float64)
     last = filled[-1]

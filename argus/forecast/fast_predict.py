@@ -325,6 +325,19 @@ def windows(buckets: Buckets, servers: np.ndarray, cfg: Any) -> Windows:
     )
 
 
+def routing(network: Any, w: Windows) -> tuple[np.ndarray, np.ndarray]:
+    """(served, early) masks over `w`: which windows the network serves at all, and which of
+    those must take the `TimeSeriesDataSet` path.
+
+    History older than the model's first training step is cut differently by the dataset
+    (`min_prediction_idx`); such servers (replays of old data) take that path.
+    """
+    params = network.dataset_parameters
+    served = w.encoder_lengths >= params["min_encoder_length"]
+    start = w.first_prediction - w.encoder_lengths
+    return served, served & (start < int(params["min_prediction_idx"]))
+
+
 def _lag_covariate(
     values: np.ndarray, observed: np.ndarray, is_row: np.ndarray, first_row: np.ndarray
 ) -> np.ndarray:

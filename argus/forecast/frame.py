@@ -97,6 +97,15 @@ def to_grid(frame: pd.DataFrame) -> pd.DataFrame:
     return grid[list(GRID_COLUMNS)].reset_index(drop=True)
 
 
+def forward_fill(values: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Repeat the last finite value over NaN gaps along `axis` (leading NaNs stay NaN)."""
+    shape = [1] * values.ndim
+    shape[axis] = values.shape[axis]
+    idx = np.where(np.isfinite(values), np.arange(values.shape[axis]).reshape(shape), 0)
+    np.maximum.accumulate(idx, axis=axis, out=idx)
+    return np.take_along_axis(values, idx, axis=axis)
+
+
 def steps_to_timestamps(time_idx: np.ndarray) -> np.ndarray:
     """Grid step numbers to datetime64[ns] bucket starts."""
     return (np.asarray(time_idx, dtype=np.int64) * STEP_NS).astype("datetime64[ns]")

@@ -468,15 +468,10 @@ class TFTForecaster:
         """`fast_predict` for every server it can serve; the dataset path or fallback else."""
         cfg, fast = self.config, self._fast
         assert self.network is not None and fast is not None  # noqa: S101 - checked by caller
-        params = self.network.dataset_parameters
         buckets = fast_predict.bucket_frame(frame, cfg.history_steps)
         ready = np.flatnonzero(buckets.counts() >= cfg.min_encoder_length)
         win = fast_predict.windows(buckets, ready, cfg)
-        served = win.encoder_lengths >= params["min_encoder_length"]
-        # History older than the model's first training step is cut differently by the
-        # dataset (min_prediction_idx); such servers (replays of old data) take that path.
-        start = win.first_prediction - win.encoder_lengths
-        early = served & (start < int(params["min_prediction_idx"]))
+        served, early = fast_predict.routing(self.network, win)
         parts: list[ForecastSet] = []
         if early.any():
             names = {win.servers[i] for i in np.flatnonzero(early)}

@@ -23,13 +23,13 @@ The server's model name gets "+trend" so every forecast still says what made it.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from statistics import NormalDist
 
 import numpy as np
 
 from argus.forecast.base import ForecastSet, finish_values
-from argus.forecast.frame import DAY_STEPS, ServerSeries
+from argus.forecast.frame import DAY_STEPS, ServerSeries, forward_fill
 
 TREND_SUFFIX = "+trend"
 
@@ -69,13 +69,6 @@ def recent_history(series: list[ServerSeries], length: int) -> np.ndarray:
         tail = s.values[-length:]
         out[i, length - len(tail) :] = tail
     return out
-
-
-def _forward_fill(recent: np.ndarray) -> np.ndarray:
-    """A missed push repeats the previous value (leading gaps stay NaN)."""
-    idx = np.where(np.isfinite(recent), np.arange(recent.shape[1])[None, :, None], 0)
-    np.maximum.accumulate(idx, axis=1, out=idx)
-    return np.take_along_axis(recent, idx, axis=1)
 
 
 @dataclass(frozen=True)
@@ -155,7 +148,7 @@ def apply_trends_to(
     """`apply_trends` on `recent_history`-shaped arrays (servers `names`, NaN where no bucket)."""
     if rule is None or not names or forecast.steps > DAY_STEPS:
         return forecast
-    recent = _forward_fill(recent)
+    recent = forward_fill(recent, axis=1)  # a missed push repeats the previous value
     fit = _fit(recent, rule)
     targets = np.array(forecast.targets)
     eligible = fit.rising & (
@@ -165,7 +158,7 @@ def apply_trends_to(
     candidates = np.flatnonzero(eligible.any(axis=1))
     if not len(candidates):
         return forecast
-    sub = _Fit(*(getattr(fit, f)[candidates] for f in _Fit.__dataclass_fields__))
+    sub = _Fit(*(getattr(fit, f.name)[candidates] for f in fields(_Fit)))
     drift = _paths(
         recent[candidates], sub, rule, forecast.targets, forecast.quantiles, forecast.steps
     )
