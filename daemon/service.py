@@ -118,11 +118,16 @@ def scheduled_training(services: Services) -> None:
 
 
 def write_runtime_file(path: Path, host: str, port: int) -> None:
-    """Tell the CLI and tests where the running daemon listens (mode 0600)."""
+    """Tell the CLI and tests where the running daemon listens (mode 0600).
+
+    Written to a temporary file and renamed, so a reader never sees a half-written file.
+    """
     info = {"pid": os.getpid(), "host": host, "port": port, "url": f"http://{host}:{port}"}
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    partial = path.with_name(path.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(info, fh)
+    os.replace(partial, path)
 
 
 def _raise_exit(signum: int, frame: FrameType | None) -> None:

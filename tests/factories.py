@@ -81,13 +81,21 @@ class LiveDaemon:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        try:
+            return self._wait_ready(runtime, timeout)
+        except BaseException:
+            self.proc.kill()  # never leave a half-started daemon behind
+            self.proc.wait()
+            raise
+
+    def _wait_ready(self, runtime: Path, timeout: float) -> LiveDaemon:
+        assert self.proc is not None and self.log is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"daemon exited early:\n{self.log.read_text()}")
             if runtime.exists():
-                info = json.loads(runtime.read_text())
-                self.url = info["url"]
+                self.url = json.loads(runtime.read_text())["url"]
                 try:
                     if requests.get(self.url + "/health", timeout=2).status_code == 200:
                         return self
