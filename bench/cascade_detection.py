@@ -260,6 +260,7 @@ def run_cost(cfg: CascadeSettings) -> dict[str, float | str]:
             detect(cube, cfg)
         out[f"detect_s_{servers}"] = round((time.perf_counter() - started) / 3, 3)
     out.update(window_cost(100, steps))
+    out.update(window_cost(1000, steps))
     return out
 
 
@@ -278,13 +279,17 @@ def window_cost(servers: int, steps: int) -> dict[str, float | str]:
         ts = start + timedelta(minutes=5 * t)
         window.add([{**base, "timestamp": ts, "server_name": f"s{s:04d}"} for s in range(servers)])
     started = time.perf_counter()
-    rows = window.rows()
-    rows_s = time.perf_counter() - started
+    rows = window.rows()  # the first read averages every bucket (at start-up)
+    cold_s = time.perf_counter() - started
+    started = time.perf_counter()
+    rows = window.rows()  # a cycle's read: the prediction cycle has just averaged them
+    warm_s = time.perf_counter() - started
     started = time.perf_counter()
     from_rows(rows, TRACKED_METRICS)
     cube_s = time.perf_counter() - started
     return {
-        f"window_rows_s_{servers}": round(rows_s, 2),
+        f"window_rows_first_s_{servers}": round(cold_s, 2),
+        f"window_rows_s_{servers}": round(warm_s, 2),
         f"rows_to_cube_s_{servers}": round(cube_s, 2),
     }
 

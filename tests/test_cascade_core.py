@@ -122,6 +122,10 @@ def test_rows_and_frames_give_the_same_cube() -> None:
     assert a.servers == b.servers == ("ppdb001", "ppdb002") and a.steps == 4  # the gap is a row
     assert np.isnan(a.values[2]).all()
     np.testing.assert_array_equal(np.nan_to_num(a.values), np.nan_to_num(b.values))
+    np.testing.assert_array_equal(a.times, b.times)
+    c = from_rows(rows[::-1], TRACKED_METRICS)  # row order does not matter
+    np.testing.assert_array_equal(np.nan_to_num(c.values), np.nan_to_num(a.values))
+    np.testing.assert_array_equal(c.times, a.times)
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,18 @@ def _grid(times: npt.NDArray[np.datetime64]) -> tuple[npt.NDArray[np.datetime64]
     return grid, ((times - first) // STEP).astype(np.int64)
 
 
+def _bucket_times(stamps: list[datetime]) -> npt.NDArray[np.datetime64]:
+    """The stamps as datetime64[m], converting each distinct one once.
+
+    Converting datetime objects one by one dominated building a cube (0.7 s of 1.1 s for 100
+    servers x 7 days); a window holds ~2,000 distinct bucket times however many servers.
+    """
+    distinct = sorted(set(stamps))
+    position = {ts: i for i, ts in enumerate(distinct)}
+    index = np.fromiter((position[ts] for ts in stamps), np.int64, len(stamps))
+    return np.array(distinct, dtype="datetime64[m]")[index]
+
+
 def from_rows(rows: Sequence[Mapping[str, Any]], metrics: Iterable[str]) -> MetricCube:
     """Build a cube from feed-schema rows (FleetWindow.rows(): timestamp, server_name, ...)."""
     metrics = tuple(metrics)
@@ -65,8 +77,7 @@ def from_rows(rows: Sequence[Mapping[str, Any]], metrics: Iterable[str]) -> Metr
     names = sorted({str(r["server_name"]) for r in rows})
     index = {n: i for i, n in enumerate(names)}
     profiles = {str(r["server_name"]): str(r.get("profile") or "") for r in rows}
-    times = np.array([r["timestamp"] for r in rows], dtype="datetime64[m]")
-    grid, t_idx = _grid(times)
+    grid, t_idx = _grid(_bucket_times([r["timestamp"] for r in rows]))
     s_idx = np.fromiter((index[str(r["server_name"])] for r in rows), np.int64, len(rows))
     values = np.full((len(grid), len(names), len(metrics)), np.nan)
     for m, name in enumerate(metrics):
