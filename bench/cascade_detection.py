@@ -5,11 +5,15 @@ prediction cycle (argus.cascade: baseline scores, then the rules on the window e
 counts an alert whenever a new cascade episode starts.
 
 Usage: python bench/cascade_detection.py [asd] [bitbrains] [simulator] [cost] [--train]
+       [--set name=value] [--seeds N] [--seed-start N]
   asd        ASD servers: 30 unlabelled days give the baselines, the 7.5 labelled days are scored
   bitbrains  Bitbrains VMs: every alert on these ordinary days is false
   simulator  argus.simulate fleets with labelled cascades: recall and detection delay
-  cost       seconds per detection for 45 / 200 / 1000 servers on a 7-day window
+  cost       seconds per detection for 45 / 200 / 1000 servers on a 7-day window, and of the
+             daemon's input path (window rows -> cube) for 100 and 1000
   --train    ASD: report alerts on the unlabelled training days instead (for choosing settings)
+  --seed-start N  simulator: first seed; 3 with --seeds 3 are the tuning fleets, 0-2 the
+             evaluated ones
 """
 
 from __future__ import annotations
@@ -300,6 +304,9 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--train", action="store_true")
     parser.add_argument("--set", action="append", default=[], help="override a setting: name=value")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--seed-start", type=int, default=0, help="simulator: first seed (3: the tuning fleets)"
+    )
     args = parser.parse_args(argv)
     overrides = {}
     for item in args.set:
@@ -315,7 +322,7 @@ def main(argv: Sequence[str]) -> None:
         elif part == "bitbrains":
             res = run_bitbrains(cfg)
         elif part == "simulator":
-            res = run_simulator(cfg, range(args.seeds), 14.0)
+            res = run_simulator(cfg, range(args.seed_start, args.seed_start + args.seeds), 14.0)
         elif part == "cost":
             res = run_cost(cfg)
         else:

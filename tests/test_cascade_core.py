@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
@@ -108,6 +109,21 @@ def test_onsets_far_apart_are_not_counted_together() -> None:
     for server, onset in ((0, 10), (1, 40), (2, 80)):  # 2.5 h and 3.3 h apart
         signal[onset:, server, 0] = 9.0 + server
     assert not [g for g in find_groups(signal, cfg).groups if g.rule == "count"]
+
+
+def test_correlated_anomalies_that_began_hours_apart_are_not_one_cascade() -> None:
+    cfg = CascadeSettings()
+    t = np.arange(cfg.window_size, dtype=float)
+    signal = np.zeros((cfg.window_size, 10, 2))
+    # Two climbs that correlate (0.88) over the window, the second anomalous 55 steps
+    # (4.6 h) after the first: two incidents, not one spreading.
+    signal[5:, 0, 0] = 5 + 0.2 * t[5:]
+    signal[:, 1, 1] = np.where(t < 60, 0.06 * t, 5 + 0.2 * t)
+    found = find_groups(signal, cfg)
+    assert found.correlation_score >= cfg.correlation and not found.groups
+    assert [g.members for g in find_groups(signal, replace(cfg, onset_spread_steps=60)).groups] == [
+        (0, 1)
+    ]
 
 
 def test_rows_and_frames_give_the_same_cube() -> None:

@@ -174,6 +174,11 @@ def find_groups(signal: FloatArray, cfg: CascadeSettings) -> WindowFindings:
     adjacent = corr >= cfg.correlation
     np.fill_diagonal(adjacent, False)
     for comp in _components(adjacent):
+        # Servers whose anomalies began hours apart are separate incidents that both persist,
+        # not one spreading: keep the largest set whose onsets lie close together.
+        comp = np.asarray(comp)[_largest_cluster(onset[candidates[comp]], cfg.onset_spread_steps)]
+        if len(comp) < 2:
+            continue
         members = candidates[comp]
         order = np.argsort(onset[members], kind="stable")
         ordered = members[order]

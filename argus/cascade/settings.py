@@ -31,6 +31,10 @@ class CascadeSettings:
     anomaly_z_score: float = 4.0
     window_size: int = 100  # 5-minute steps the correlation and onsets look back over
     cooccurrence_steps: int = 6  # onsets within 30 minutes count together (count rule)
+    # Correlation rule: members' anomalies began within 1 h of each other. Two incidents that
+    # began hours apart and both persist correlate over the window without one causing the
+    # other; a cascade reaches its dependents within minutes (docs/cascade.md).
+    onset_spread_steps: int = 12
     baseline_days: int = 6  # same time of day on up to this many previous days
     slot_halfwidth: int = 3  # ... +- 15 minutes around it
     rolling_steps: int = 36  # fallback baseline (3 h) while there is less than a day of history
