@@ -122,6 +122,11 @@ def main() -> None:
         help="with --load-model: train the saved network this many more minutes first",
     )
     parser.add_argument(
+        "--recalibrate",
+        action="store_true",
+        help="with --load-model: learn the blend and calibration again on the validation split",
+    )
+    parser.add_argument(
         "--no-calibrate",
         action="store_true",
         help="keep the raw quantile bands (no validation-split calibration)",
@@ -155,11 +160,14 @@ def main() -> None:
     if args.save_model and (earlier is not None or not args.load_model):
         save_bench_model(args.save_model, model, fit)
     train_s = time.monotonic() - started
-    if not args.no_calibrate and model.calibration is None and fit.validation_from:
-        # a saved model from before calibration existed: learn it on the same validation split
+    learnt = model.calibration or {}
+    stale = not learnt or "blend" not in learnt or args.recalibrate
+    if not args.no_calibrate and fit.validation_from and stale:
+        # a saved model from before calibration (or the blend) existed: learn it on the same
+        # validation split
         model.calibrate(train, fit.validation_from)
     raw = copy.copy(model)
-    raw._calibration = {}  # the same network without calibration, for comparison
+    raw._calibration = {}  # the same network without blend and calibration, for comparison
     first = int(grid["time_idx"].max()) - EVAL_DAYS[args.dataset] * DAY_STEPS + 1
     origins = rolling_origins(grid, first, int(args.every_hours * 12), max(HORIZONS))
     started = time.monotonic()

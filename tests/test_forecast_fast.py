@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,8 @@ import pytest
 from argus.catalogue import TARGETS
 from argus.forecast import fast_predict
 from argus.forecast.base import TrainOptions
-from argus.forecast.frame import to_grid
+from argus.forecast.blend import Blend, anchor_points
+from argus.forecast.frame import DAY_STEPS, to_grid
 from argus.forecast.tft import TFTForecaster, _recent
 from tests.test_forecast_support import synthetic_fleet, tiny_config
 
@@ -109,21 +111,49 @@ def test_unsupported_networks_use_the_dataset_path(model: TFTForecaster) -> None
     assert model.fast_path
 
 
-def test_calibration_scales_bands_around_an_unchanged_median(model: TFTForecaster) -> None:
+def test_calibration_blends_the_median_and_scales_the_bands(model: TFTForecaster) -> None:
     cal = model.calibration
     assert cal is not None and cal["forecasts"] > 0
     assert set(cal["factors"]) == set(TARGETS) and cal["block_ends"][-1] == model.config.horizon
+    blend = Blend.from_record(cal["blend"])
+    assert blend is not None and set(blend.weights) == set(TARGETS)
     feed = synthetic_fleet(servers=3, days=2.5)
-    calibrated = model.predict(feed)
+    served = model.predict(feed)
     raw_model = copy.copy(model)
     raw_model._calibration = {}
     raw = raw_model.predict(feed)
+    # the median is the blend of the network's with the last value and yesterday's ...
     mid = model.config.quantiles.index(0.5)
-    np.testing.assert_allclose(calibrated.values[..., mid], raw.values[..., mid], atol=1e-9)
-    # a model loaded with the same metadata applies the same calibration
+    recent = fast_predict.bucket_frame(feed, 400).recent(DAY_STEPS)
+    anchors = anchor_points(recent, model.config.horizon)
+    median = blend.medians(raw.values[..., mid], anchors, TARGETS)
+    np.testing.assert_allclose(served.values[..., mid], np.clip(median, 0, None), atol=1e-9)
+    # ... and each quantile keeps its distance from it, scaled by its factor
+    cpu, last = TARGETS.index("cpu_pct"), len(cal["block_ends"]) - 1
+    factors = np.array(cal["factors"]["cpu_pct"][last])
+    expect = median[:, cpu, -1, None] + factors * (
+        raw.values[:, cpu, -1] - raw.values[:, cpu, -1, [mid]]
+    )
+    expect = np.sort(np.clip(expect, 0, 100), axis=-1)  # served quantiles are kept monotone
+    np.testing.assert_allclose(served.values[:, cpu, -1], expect, atol=1e-6)
+    # a model loaded with the same metadata serves the same forecasts
     loaded = TFTForecaster(model.config, network=model.network)
     loaded.metadata = {"training": {"calibration": cal}}
-    np.testing.assert_allclose(loaded.predict(feed).values, calibrated.values)
+    np.testing.assert_allclose(loaded.predict(feed).values, served.values)
+
+
+def test_calibration_without_blend_keeps_the_networks_median(model: TFTForecaster) -> None:
+    feed = synthetic_fleet(servers=3, days=2.5)
+    plain = TFTForecaster(dataclasses.replace(model.config, blend=False), network=model.network)
+    plain.trend = None
+    raw = copy.copy(plain)
+    raw._calibration = {}
+    cal = plain.calibrate(feed, feed["timestamp"].max() - pd.Timedelta(hours=20))
+    assert cal is not None and "blend" not in cal
+    mid = model.config.quantiles.index(0.5)
+    np.testing.assert_allclose(
+        plain.predict(feed).values[..., mid], raw.predict(feed).values[..., mid], atol=1e-9
+    )
 
 
 def test_recent_history_matches_the_series_path() -> None:

@@ -28,7 +28,6 @@ from argus.forecast.frame import (
     steps_to_timestamps,
     trim_history,
 )
-from argus.forecast.trend import apply_trends
 
 if TYPE_CHECKING:
     from argus.forecast.tft import TFTForecaster
@@ -130,8 +129,8 @@ def run_network(
     with torch.inference_mode():
         out = network(x)
         forecast = _forecasts(forecaster, out, servers, first)
-        # the drift override, as TFTForecaster.predict applies it (network weights unchanged)
-        forecast = apply_trends(forecast, server_series(grid), forecaster.trend)
+        # the blend and the drift override, as predict applies them (network weights unchanged)
+        forecast = forecaster.post_process(forecast, server_series(grid))
         row = forecast.index(subject)
         weights = network.interpret_output(out, reduction="none")["encoder_variables"][row]
         length = int(x["encoder_lengths"][row])

@@ -92,11 +92,16 @@ class ForecastSet:
         )
 
 
+def clip_values(values: np.ndarray, targets: tuple[str, ...]) -> np.ndarray:
+    """Clip forecasts (servers, targets, ...) to each target's physical range, in place."""
+    for t, name in enumerate(targets):
+        np.clip(values[:, t], 0.0, 100.0 if name in _PCT_TARGETS else None, out=values[:, t])
+    return values
+
+
 def finish_values(values: np.ndarray, targets: tuple[str, ...]) -> np.ndarray:
     """Clip forecasts to each target's physical range and make quantiles monotone per step."""
-    out = np.array(values, dtype=np.float64, copy=True)
-    for t, name in enumerate(targets):
-        out[:, t] = np.clip(out[:, t], 0.0, 100.0 if name in _PCT_TARGETS else None)
+    out = clip_values(np.array(values, dtype=np.float64, copy=True), targets)
     return np.sort(out, axis=-1)
 
 

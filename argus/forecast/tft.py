@@ -39,20 +39,22 @@ from argus.forecast.base import (
     finish_values,
 )
 from argus.forecast.baseline import SeasonalNaive
+from argus.forecast.blend import apply_blend
+from argus.forecast.calibration import blend_of, learn_calibration
 from argus.forecast.frame import (
     DAY_STEPS,
     LAG_COVARIATES,
     STEP_NS,
     TIME_COVARIATES,
+    ServerSeries,
     add_covariates,
     future_rows,
-    grid_to_feed,
     server_series,
     steps_to_timestamps,
     to_grid,
     trim_history,
 )
-from argus.forecast.trend import TrendRule, apply_trends, apply_trends_to, history_steps
+from argus.forecast.trend import TrendRule, apply_trends_to, history_steps, recent_history
 
 # The class artifacts.py calls load_from_checkpoint on (it must not import the library itself).
 NETWORK_CLASS = TemporalFusionTransformer
@@ -83,6 +85,8 @@ class TFTConfig:
     predict_batch_size: int = 256
     # widen/narrow the quantile bands to their coverage on the validation split (see calibrate)
     calibrate: bool = True
+    # ... after blending the median with naive and seasonal naive (argus.forecast.blend)
+    blend: bool = True
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TFTConfig:
@@ -434,8 +438,9 @@ class TFTForecaster:
             raise RuntimeError("the TFT has not been trained or loaded")
         if self.fast_path:
             return self._predict_fast(frame)
-        grid = to_grid(_recent(frame, self.config.history_steps))
-        return apply_trends(self._predict_dataset(frame), server_series(grid), self.trend)
+        forecast = self._predict_dataset(frame)
+        series = server_series(to_grid(_recent(frame, self.config.history_steps)))
+        return self.post_process(forecast, series)
 
     @property
     def fast_path(self) -> bool:
@@ -484,10 +489,31 @@ class TFTForecaster:
         if rest:
             parts.append(self.fallback.predict_series(rest))
         forecast = concat_forecasts(parts, buckets.names)
-        if self.trend is None:
-            return forecast
-        recent = buckets.recent(history_steps(self.trend))
-        return apply_trends_to(forecast, buckets.names, recent, self.trend)
+        return self._post_process(forecast, buckets.names, buckets.recent(self._recent_steps))
+
+    @property
+    def _recent_steps(self) -> int:
+        """Buckets of each server's recent history the blend and the drift override read."""
+        return max(DAY_STEPS, 0 if self.trend is None else history_steps(self.trend))
+
+    def post_process(self, forecast: ForecastSet, series: list[ServerSeries]) -> ForecastSet:
+        """The network's forecast as `predict` serves it: blended, then the drift override.
+
+        Code that runs the network itself (explanations) should pass its forecast through this.
+        """
+        served = set(forecast.servers)
+        keep = [s for s in series if s.name in served]
+        names = tuple(s.name for s in keep)
+        return self._post_process(forecast, names, recent_history(keep, self._recent_steps))
+
+    def _post_process(
+        self, forecast: ForecastSet, names: tuple[str, ...], recent: np.ndarray
+    ) -> ForecastSet:
+        blended = apply_blend(forecast, names, recent, blend_of(self.calibration), self.name)
+        if self.trend is None or not names:
+            return blended
+        steps = history_steps(self.trend)
+        return apply_trends_to(blended, names, recent[:, -steps:], self.trend)
 
     def _forecast_windows(
         self, fast: fast_predict.FastTFT, win: fast_predict.Windows
@@ -545,14 +571,15 @@ class TFTForecaster:
 
     @property
     def calibration(self) -> dict[str, Any] | None:
-        """Quantile spread factors applied in `predict` (from `fit`, `calibrate` or metadata)."""
+        """Blend and spread factors applied in `predict` (from `fit`, `calibrate` or metadata)."""
         if self._calibration is not None:
             return self._calibration or None
         found = (self.metadata.get("training") or {}).get("calibration")
         return found if isinstance(found, dict) else None
 
     def calibrate(self, frame: pd.DataFrame, start: str | pd.Timestamp) -> dict[str, Any] | None:
-        """Learn quantile spread factors from forecasts of `frame`'s data from `start` on.
+        """Learn the blend and the quantile spread factors from forecasts of `frame`'s data
+        from `start` on (`argus.forecast.calibration`).
 
         `start` must be held-out data (the validation split `fit` reports), never the period
         a model is evaluated on. Replaces the current calibration; returns it (None: too few
@@ -563,7 +590,7 @@ class TFTForecaster:
 
     def _calibrate_grid(self, grid: pd.DataFrame, start: int) -> dict[str, Any] | None:
         self._calibration = {}  # forecast uncalibrated while learning
-        result = calibration_factors(self, grid, start)
+        result = learn_calibration(self, grid, start, blend=self.config.blend)
         self._calibration = result or {}
         return result
 
@@ -592,99 +619,6 @@ class TFTForecaster:
             for b, (lo, hi) in enumerate(zip(ends[:-1], ends[1:], strict=True)):
                 factors[t, lo:hi] = np.asarray(cal["factors"][target][b])
         return median + factors[None] * (values - median)
-
-
-# Horizon blocks (last step of each) with their own factors: spread errors grow with horizon.
-CALIBRATION_BLOCKS = (12, 36, 72, 96)
-CALIBRATION_EVERY = 36  # a validation origin every 3 h ...
-CALIBRATION_MAX_ORIGINS = 48  # ... at most this many, evenly spread
-CALIBRATION_MIN_SAMPLES = 50
-CALIBRATION_LIMITS = (0.3, 6.0)  # a factor outside this is a sign of a broken split, not skill
-
-
-def calibration_factors(
-    model: TFTForecaster, grid: pd.DataFrame, start: int
-) -> dict[str, Any] | None:
-    """Spread factors s (target, horizon block, quantile) from forecasts made after `start`.
-
-    For quantile q with predicted distance d = Q_q - median and realised r = y - median, the
-    factor is the empirical quantile of r / d that makes `median + s * d` cover a share q of
-    the actuals (split-conformal style, per target and horizon block). Median forecasts are
-    unchanged, so point accuracy (MASE) is too.
-    """
-    cfg = model.config
-    horizon = cfg.horizon
-    last = int(grid["time_idx"].max())
-    # Forecasts from origins after `start` are scored on held-out actuals only; a horizon
-    # running past the data is scored on the steps it has.
-    origins = list(range(start, last, CALIBRATION_EVERY))
-    if len(origins) > CALIBRATION_MAX_ORIGINS:
-        picks = np.linspace(0, len(origins) - 1, CALIBRATION_MAX_ORIGINS).round().astype(int)
-        origins = [origins[i] for i in np.unique(picks)]
-    ratios = _validation_ratios(model, grid, origins)
-    if ratios is None:
-        return None
-    ends = [b for b in CALIBRATION_BLOCKS if b < horizon] + [horizon]
-    q_mid = cfg.quantiles.index(0.5)
-    factors: dict[str, list[list[float]]] = {}
-    for t, target in enumerate(TARGETS):
-        factors[target] = []
-        for lo, hi in zip([0, *ends[:-1]], ends, strict=True):
-            row = []
-            for k, q in enumerate(cfg.quantiles):
-                r = ratios[:, t, lo:hi, k].ravel()
-                r = r[np.isfinite(r)]
-                if k == q_mid or len(r) < CALIBRATION_MIN_SAMPLES:
-                    row.append(1.0)
-                    continue
-                s = float(np.quantile(r, q if q > 0.5 else 1.0 - q))
-                row.append(round(float(np.clip(s, *CALIBRATION_LIMITS)), 4))
-            factors[target].append(row)
-    return {
-        "method": "quantile spread scaling on validation residuals",
-        "from": _stamp(start),
-        "origins": len(origins),
-        "forecasts": int(ratios.shape[0]),
-        "quantiles": list(cfg.quantiles),
-        "block_ends": ends,
-        "factors": factors,
-    }
-
-
-def _validation_ratios(
-    model: TFTForecaster, grid: pd.DataFrame, origins: list[int]
-) -> np.ndarray | None:
-    """(forecasts, targets, steps, quantiles) of (actual - median) / (quantile - median).
-
-    NaN where the actual is missing, the quantile is the median, or the band has no width.
-    """
-    cfg = model.config
-    q_mid = cfg.quantiles.index(0.5)
-    series = {s.name: s for s in server_series(grid)}
-    out: list[np.ndarray] = []
-    for origin in origins:
-        recent = grid["time_idx"] >= origin - cfg.history_steps - 1
-        window = grid[(grid["time_idx"] < origin) & recent]
-        live = set(window.loc[window["time_idx"] == origin - 1, "server"])
-        if not live:
-            continue
-        fs = model.predict(grid_to_feed(window[window["server"].isin(live)]))
-        for row, name in enumerate(fs.servers):
-            if fs.models[row] != model.name:  # the fallback's or a drift override's
-                continue
-            s = series[name]
-            pos = origin - s.start + np.arange(cfg.horizon)
-            actual = np.full((cfg.horizon, len(TARGETS)), np.nan)
-            ok = pos < len(s.values)
-            actual[ok] = s.values[pos[ok]]
-            pred = fs.values[row]  # (targets, steps, quantiles)
-            median = pred[..., [q_mid]]
-            spread = pred - median
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = (actual.T[:, :, None] - median) / spread
-            ratio[np.abs(spread) < 1e-9] = np.nan
-            out.append(ratio)
-    return np.stack(out) if out else None
 
 
 def _recent(frame: pd.DataFrame, steps: int) -> pd.DataFrame:

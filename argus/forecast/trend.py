@@ -23,7 +23,7 @@ The server's model name gets "+trend" so every forecast still says what made it.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from statistics import NormalDist
 
 import numpy as np
@@ -174,11 +174,4 @@ def apply_trends_to(
     models = list(forecast.models)
     for i in np.flatnonzero(use.any(axis=1)):
         models[rows[i]] += TREND_SUFFIX
-    return ForecastSet(
-        servers=forecast.servers,
-        targets=forecast.targets,
-        quantiles=forecast.quantiles,
-        timestamps=forecast.timestamps,
-        values=values,
-        models=tuple(models),
-    )
+    return replace(forecast, values=values, models=tuple(models))

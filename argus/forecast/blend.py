@@ -1,0 +1,178 @@
+"""Forecast combination: the TFT's median blended with the last value and the same time yesterday.
+
+A small TFT trained for minutes on CPU loses to naive and seasonal naive on some targets (CPU %
+of VMs whose load is a random walk at 1 h and a daily cycle at 8 h); the three forecasts err in
+different ways, so a weighted mean of them is often better than any one of them. The weights
+(convex, on a 0.1 grid) are chosen per target and horizon block on the validation split, by the
+same forecasts the quantile calibration learns from, minimising MASE as the benchmarks compute
+it (see `learn_blend`). The whole quantile band moves with its median, so the calibration's
+spread factors still apply. Weights (1, 0, 0) are the network alone. Measured gains and losses:
+docs/benchmarks.md, "Blend and calibration".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from itertools import product
+
+import numpy as np
+
+from argus.forecast.base import ForecastSet, clip_values
+from argus.forecast.frame import DAY_STEPS
+
+COMPONENTS: tuple[str, ...] = ("tft", "naive", "seasonal_naive")
+GRID_STEP = 0.1
+MIN_SAMPLES = 50  # fewer validation errors than this in a block: keep the network alone
+
+
+def weight_grid(step: float = GRID_STEP) -> np.ndarray:
+    """(K, 3) every convex combination of the three components on a `step` grid."""
+    n = round(1 / step)
+    rows = [(a, b, n - a - b) for a, b in product(range(n + 1), repeat=2) if a + b <= n]
+    return np.array(rows, dtype=np.float64) / n
+
+
+def anchor_points(recent: np.ndarray, horizon: int) -> np.ndarray:
+    """(servers, targets, horizon, 2) naive and seasonal-naive points after `recent`'s end.
+
+    `recent` is (servers, steps, targets) of each server's last buckets (NaN where none).
+    Step h's seasonal point is the bucket one day before it; where that is missing, the latest
+    earlier value; with no value at all, the naive point.
+    """
+    tail = recent[:, -DAY_STEPS:]
+    steps = tail.shape[1]
+    # latest finite position at or before each one (-1: none yet), read only where needed
+    latest = np.where(np.isfinite(tail), np.arange(steps)[None, :, None], -1)
+    np.maximum.accumulate(latest, axis=1, out=latest)
+    day_ago = steps - DAY_STEPS + np.arange(horizon) % DAY_STEPS  # < 0: before the history
+    at = np.take_along_axis(latest, np.clip(day_ago, 0, None)[None, :, None], axis=1)
+    at = np.where(day_ago[None, :, None] >= 0, at, -1)
+    seasonal = np.where(at >= 0, np.take_along_axis(tail, np.maximum(at, 0), axis=1), np.nan)
+    last = latest[:, -1]  # (servers, targets)
+    naive = np.where(
+        last >= 0, np.take_along_axis(tail, np.maximum(last, 0)[:, None], 1)[:, 0], np.nan
+    )
+    out = np.empty((tail.shape[0], tail.shape[2], horizon, 2))
+    out[..., 0] = naive[:, :, None]
+    out[..., 1] = seasonal.transpose(0, 2, 1)
+    missing = ~np.isfinite(out[..., 1])
+    out[..., 1][missing] = np.broadcast_to(naive[:, :, None], missing.shape)[missing]
+    return out
+
+
+@dataclass(frozen=True)
+class Blend:
+    """Weights per target and horizon block; stored in the model's calibration record."""
+
+    block_ends: tuple[int, ...]  # last step (exclusive end) of each horizon block
+    weights: dict[str, list[list[float]]]  # target -> per block (tft, naive, seasonal_naive)
+
+    @classmethod
+    def from_record(cls, record: dict | None) -> Blend | None:
+        if not record or "weights" not in record:
+            return None
+        return cls(tuple(record["block_ends"]), record["weights"])
+
+    def to_record(self) -> dict:
+        return {
+            "components": list(COMPONENTS),
+            "block_ends": list(self.block_ends),
+            "weights": self.weights,
+        }
+
+    def step_weights(self, targets: tuple[str, ...], horizon: int) -> np.ndarray:
+        """(targets, horizon, 3) the weights of every target and step (network alone if none)."""
+        out = np.zeros((len(targets), horizon, len(COMPONENTS)))
+        out[..., 0] = 1.0
+        ends = [0, *self.block_ends]
+        for t, target in enumerate(targets):
+            for b, w in enumerate(self.weights.get(target, [])):
+                out[t, ends[b] : min(ends[b + 1], horizon)] = w
+        return out
+
+    def medians(
+        self, median: np.ndarray, anchors: np.ndarray, targets: tuple[str, ...]
+    ) -> np.ndarray:
+        """Blended medians (n, targets, horizon) from the network's and the anchor points."""
+        w = self.step_weights(targets, median.shape[2])[None]
+        # a target the server never reported has no anchors: the network's median stands
+        naive = np.where(np.isfinite(anchors[..., 0]), anchors[..., 0], median)
+        seasonal = np.where(np.isfinite(anchors[..., 1]), anchors[..., 1], median)
+        return median * w[..., 0] + naive * w[..., 1] + seasonal * w[..., 2]
+
+
+def learn_blend(
+    median: np.ndarray,
+    anchors: np.ndarray,
+    actual: np.ndarray,
+    scale: np.ndarray,
+    servers: np.ndarray,
+    targets: tuple[str, ...],
+    block_ends: tuple[int, ...],
+) -> Blend:
+    """Choose each target's and block's weights by the MASE of the forecasts they give.
+
+    median (n, T, H), anchors (n, T, H, 2), actual (n, T, H) with NaN where unobserved,
+    scale (n, T): the series' mean absolute one-step difference before the origin, and
+    servers (n,): which server each forecast is of. The score is MASE as the benchmarks
+    compute it: the scaled absolute error averaged per server, then the median over servers,
+    so a few servers in an incident do not choose the weights for the whole fleet.
+    """
+    grid = weight_grid()
+    parts = np.concatenate([median[..., None], anchors], axis=-1)  # (n, T, H, 3)
+    usable = np.isfinite(scale) & (scale > 1e-9)
+    weights: dict[str, list[list[float]]] = {}
+    for t, target in enumerate(targets):
+        weights[target] = []
+        for lo, hi in zip([0, *block_ends[:-1]], block_ends, strict=True):
+            x = parts[:, t, lo:hi]  # (n, steps, 3)
+            y = actual[:, t, lo:hi]
+            ok = np.isfinite(y) & usable[:, t, None]
+            if ok.sum() < MIN_SAMPLES:
+                weights[target].append([1.0, 0.0, 0.0])
+                continue
+            x = np.where(np.isfinite(x), x, x[..., :1])
+            pred = x[ok] @ grid.T  # (samples, K)
+            per = np.broadcast_to(scale[:, t, None], y.shape)[ok]
+            err = np.abs(pred - y[ok][:, None]) / per[:, None]
+            owner = np.broadcast_to(servers[:, None], y.shape)[ok]
+            best = grid[int(np.argmin(_median_of_server_means(err, owner)))]
+            weights[target].append([round(float(v), 2) for v in best])
+    return Blend(tuple(block_ends), weights)
+
+
+def _median_of_server_means(err: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """(K,) for errors (samples, K): each server's mean error, then the median over servers."""
+    labels, inverse = np.unique(owner, return_inverse=True)
+    sums = np.zeros((len(labels), err.shape[1]))
+    np.add.at(sums, inverse, err)
+    counts = np.bincount(inverse, minlength=len(labels))[:, None]
+    return np.median(sums / counts, axis=0)
+
+
+def apply_blend(
+    forecast: ForecastSet,
+    names: tuple[str, ...],
+    recent: np.ndarray,
+    blend: Blend | None,
+    model: str,
+) -> ForecastSet:
+    """`forecast` with the rows `model` made moved to their blended medians (bands move along).
+
+    `recent` is (len(names), steps, targets), each server's last buckets (`recent_history`).
+    """
+    rows = [i for i, name in enumerate(names) if forecast.models[forecast.index(name)] == model]
+    if blend is None or not rows:
+        return forecast
+    at = np.array([forecast.index(names[i]) for i in rows])
+    out = forecast.values.copy()
+    every = len(at) == len(out) and (at == np.arange(len(out))).all()
+    values = out if every else out[at]  # the usual case: every row, in order (no copy)
+    median = values[..., forecast.quantile_index(0.5)].copy()
+    anchors = anchor_points(recent if len(rows) == len(names) else recent[rows], forecast.steps)
+    values += (blend.medians(median, anchors, forecast.targets) - median)[..., None]
+    # One shift per step keeps the quantiles in order, and clipping keeps it too.
+    clip_values(values, forecast.targets)
+    if not every:
+        out[at] = values
+    return replace(forecast, values=out)
