@@ -96,6 +96,19 @@ def test_history_before_the_model_takes_the_dataset_path(
     assert set(fast.models) == {"tft:unsaved"} and np.isfinite(fast.values).all()
 
 
+def test_the_lean_copy_leaves_the_network_as_it_was(model: TFTForecaster) -> None:
+    from pytorch_forecasting.models.temporal_fusion_transformer.sub_modules import (
+        GatedLinearUnit,
+    )
+
+    before = {name: type(m) for name, m in model.network.named_modules()}
+    lean = fast_predict.lean_copy(model.network)
+    assert {name: type(m) for name, m in model.network.named_modules()} == before
+    assert GatedLinearUnit in before.values()
+    assert not any(type(m) is GatedLinearUnit for m in lean.modules())
+    assert not lean.training
+
+
 def test_unsupported_networks_use_the_dataset_path(model: TFTForecaster) -> None:
     from pytorch_forecasting.data import GroupNormalizer, MultiNormalizer
 

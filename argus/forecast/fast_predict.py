@@ -7,8 +7,9 @@ the same 5-minute grid, covariates, per-window `EncoderNormalizer` scaling (bit 
 filling by repeating the previous row, and padding — with vectorised numpy, then runs the
 network's own modules except for the variable selection networks (~70 % of the forward pass):
 those run all real-valued variables as a few batched ops, and a variable with few distinct
-values (time of day, day of week, relative time) once per distinct value. Forecasts match the
-dataset path to float32 rounding (`tests/test_forecast_fast.py`).
+values (time of day, day of week, relative time) once per distinct value. The modules run on
+`lean_copy(network)`, whose gated linear units and layer norms are laid out for 16-wide
+features. Forecasts match the dataset path to float32 rounding (`tests/test_forecast_fast.py`).
 
 It handles the configuration `argus.forecast.tft.build_dataset` creates; `supports()` says
 whether a network is such a one, and `TFTForecaster.predict` uses the dataset path otherwise.
@@ -16,6 +17,8 @@ whether a network is such a one, and `TFTForecaster.predict` uses the dataset pa
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +28,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the usual torch alias
 from pytorch_forecasting.data import EncoderNormalizer, MultiNormalizer, NaNLabelEncoder
 from pytorch_forecasting.models.temporal_fusion_transformer.sub_modules import (
+    GatedLinearUnit,
     GatedResidualNetwork,
     VariableSelectionNetwork,
 )
@@ -461,8 +465,10 @@ class _BatchedVSN:
     fc1_c: torch.Tensor
     fc2_w: torch.Tensor  # (V, hk, hk) transposed for bmm
     fc2_b: torch.Tensor  # (V, 1, hk)
-    glu_w: torch.Tensor  # (V, hk, 2H)
-    glu_b: torch.Tensor  # (V, 1, 2H)
+    glu_w: torch.Tensor  # (V, hk, H) the gated linear unit's value half ...
+    glu_b: torch.Tensor  # (V, 1, H)
+    gate_w: torch.Tensor  # (V, hk, H) ... and its gate half
+    gate_b: torch.Tensor  # (V, 1, H)
     res_m: torch.Tensor | None  # (V, H) residual slope; None: residual is the embedding
     res_n: torch.Tensor | None
     res_ln: tuple[torch.Tensor, torch.Tensor, float] | None  # per-variable LayerNorm
@@ -508,8 +514,13 @@ def fold_vsn(vsn: VariableSelectionNetwork) -> _BatchedVSN | None:
         )
         fc2_w = torch.stack([g.fc2.weight.T for g in grns])
         fc2_b = torch.stack([g.fc2.bias[None, :] for g in grns])
-        glu_w = torch.stack([g.gate_norm.glu.fc.weight.T for g in grns])
-        glu_b = torch.stack([g.gate_norm.glu.fc.bias[None, :] for g in grns])
+        # F.glu over a last dimension of 2H reads both halves strided, several times slower
+        # than two contiguous halves (docs/benchmarks.md, "Lean forward pass"): keep them apart.
+        half = grns[0].gate_norm.glu.fc.out_features // 2
+        glu_w = torch.stack([g.gate_norm.glu.fc.weight[:half].T.contiguous() for g in grns])
+        gate_w = torch.stack([g.gate_norm.glu.fc.weight[half:].T.contiguous() for g in grns])
+        glu_b = torch.stack([g.gate_norm.glu.fc.bias[None, :half] for g in grns])
+        gate_b = torch.stack([g.gate_norm.glu.fc.bias[None, half:] for g in grns])
         out_ln = _stacked_ln([g.gate_norm.add_norm.norm for g in grns])
         if grns[0].input_size != grns[0].output_size:
             norms = [g.resample_norm for g in grns]
@@ -532,8 +543,8 @@ def fold_vsn(vsn: VariableSelectionNetwork) -> _BatchedVSN | None:
         flat_res_m = (block @ m) * gate
         flat_res_n = (emb_b.reshape(-1) @ m) * gate
     return _BatchedVSN(
-        names, fc1_a, fc1_c, fc2_w, fc2_b, glu_w, glu_b, res_m, res_n, res_ln, emb_w, emb_b,
-        out_ln, flat, flat_a, flat_c, flat_res_m, flat_res_n,
+        names, fc1_a, fc1_c, fc2_w, fc2_b, glu_w, glu_b, gate_w, gate_b, res_m, res_n, res_ln,
+        emb_w, emb_b, out_ln, flat, flat_a, flat_c, flat_res_m, flat_res_n,
     )  # fmt: skip
 
 
@@ -547,8 +558,16 @@ def _stacked_ln(norms: list[Any]) -> tuple[torch.Tensor, torch.Tensor, float]:
 
 
 def _ln(x: torch.Tensor, params: tuple[torch.Tensor, torch.Tensor, float]) -> torch.Tensor:
+    """LayerNorm over the last dimension with an affine part, as matrix products.
+
+    With 16 features the native kernel spends its time per row; the mean and the variance
+    as products with a (H, 1) column are faster and equal to float32 rounding.
+    """
     weight, bias, eps = params
-    return torch.addcmul(bias, F.layer_norm(x, x.shape[-1:], eps=eps), weight)
+    mean_of = torch.full((x.shape[-1], 1), 1.0 / x.shape[-1], dtype=x.dtype)
+    centred = x - x @ mean_of
+    scale = torch.rsqrt_((centred * centred) @ mean_of + eps)
+    return torch.addcmul(bias, centred.mul_(scale), weight)
 
 
 # Inputs with at most a few hundred distinct values in any batch: time of day (288), day of
@@ -562,17 +581,18 @@ def _grn_outputs(b: _BatchedVSN, sel: torch.Tensor, xv: torch.Tensor) -> torch.T
     def pick(t: torch.Tensor) -> torch.Tensor:
         return t.index_select(0, sel)
 
-    h = F.elu(xv * pick(b.fc1_a)[:, None, :] + pick(b.fc1_c)[:, None, :])
+    h = F.elu(torch.addcmul(pick(b.fc1_c)[:, None, :], xv, pick(b.fc1_a)[:, None, :]))
     h = torch.baddbmm(pick(b.fc2_b), h, pick(b.fc2_w))
-    g = F.glu(torch.baddbmm(pick(b.glu_b), h, pick(b.glu_w)), dim=-1)
+    gate = torch.sigmoid_(torch.baddbmm(pick(b.gate_b), h, pick(b.gate_w)))
+    g = torch.baddbmm(pick(b.glu_b), h, pick(b.glu_w)).mul_(gate)
     if b.res_m is not None and b.res_n is not None and b.res_ln is not None:
         weight, bias, eps = b.res_ln
         ln = (pick(weight), pick(bias), eps)
-        residual = _ln(xv * pick(b.res_m)[:, None, :] + pick(b.res_n)[:, None, :], ln)
+        residual = _ln(torch.addcmul(pick(b.res_n)[:, None, :], xv, pick(b.res_m)[:, None, :]), ln)
     else:
-        residual = xv * pick(b.emb_w)[:, None, :] + pick(b.emb_b)[:, None, :]
+        residual = torch.addcmul(pick(b.emb_b)[:, None, :], xv, pick(b.emb_w)[:, None, :])
     weight, bias, eps = b.out_ln
-    return _ln(g + residual, (pick(weight), pick(bias), eps))
+    return _ln(g.add_(residual), (pick(weight), pick(bias), eps))
 
 
 def _run_vsn(b: _BatchedVSN, x: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
@@ -597,8 +617,12 @@ def _run_vsn(b: _BatchedVSN, x: torch.Tensor, context: torch.Tensor | None) -> t
     if dense:
         sel = torch.tensor(dense)
         xv = flat.index_select(1, sel).T.unsqueeze(-1)  # (V', rows, 1)
-        outputs = _grn_outputs(b, sel, xv)
-        part = (outputs * weights.index_select(1, sel).T.unsqueeze(-1)).sum(dim=0)
+        outputs = _grn_outputs(b, sel, xv)  # (V', rows, H)
+        # the weighted sum over variables, accumulated in place (no (V', rows, H) product)
+        w = weights.index_select(1, sel).T.contiguous()
+        part = outputs[0] * w[0, :, None]
+        for k in range(1, len(dense)):
+            part.addcmul_(outputs[k], w[k, :, None])
         out = part if out is None else out + part
     assert out is not None  # noqa: S101 - v >= 2 by construction
     return out.reshape(n, t, -1)
@@ -615,17 +639,80 @@ def _run_flat(b: _BatchedVSN, x: torch.Tensor, context: torch.Tensor | None) -> 
     return grn.gate_norm(h, residual)
 
 
+class _SplitGLU(torch.nn.Module):
+    """A GatedLinearUnit (eval mode) with its value and gate halves as two contiguous layers."""
+
+    def __init__(self, glu: GatedLinearUnit) -> None:
+        super().__init__()
+        half = glu.fc.out_features // 2
+        self.value = torch.nn.Linear(glu.fc.in_features, half)
+        self.gate = torch.nn.Linear(glu.fc.in_features, half)
+        with torch.no_grad():
+            self.value.weight.copy_(glu.fc.weight[:half])
+            self.value.bias.copy_(glu.fc.bias[:half])
+            self.gate.weight.copy_(glu.fc.weight[half:])
+            self.gate.bias.copy_(glu.fc.bias[half:])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.value(x).mul_(torch.sigmoid_(self.gate(x)))
+
+
+class _ProductLayerNorm(torch.nn.Module):
+    """A LayerNorm over the last dimension computed by `_ln` (matrix products)."""
+
+    def __init__(self, norm: torch.nn.LayerNorm) -> None:
+        super().__init__()
+        self.params = (norm.weight.detach(), norm.bias.detach(), float(norm.eps))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _ln(x, self.params)
+
+
+def lean_copy(network: Any) -> Any:
+    """A copy of `network` for inference whose gated linear units and layer norms run faster.
+
+    `F.glu` over a last dimension of 2H and a LayerNorm over H = 16 features spend their time
+    per row; the replacements compute the same numbers (to float32 rounding) with contiguous
+    halves and matrix products. The network itself is left as it is (training, explanations).
+    """
+    lean = copy.deepcopy(network).eval()
+    replaced: dict[int, torch.nn.Module] = {}  # a module shared by two names stays shared
+    for parent in list(lean.modules()):
+        # `_modules`, not named_children(): that skips a second name of a shared module
+        # (the TFT's post-LSTM gate serves the encoder and the decoder).
+        for name, child in list(parent._modules.items()):  # noqa: SLF001
+            if type(child) is GatedLinearUnit:
+                parent._modules[name] = replaced.setdefault(id(child), _SplitGLU(child))  # noqa: SLF001
+            elif (
+                type(child) is torch.nn.LayerNorm
+                and len(child.normalized_shape) == 1
+                and child.elementwise_affine
+                and child.bias is not None
+            ):
+                lean_norm = replaced.setdefault(id(child), _ProductLayerNorm(child))
+                parent._modules[name] = lean_norm  # noqa: SLF001
+    return lean
+
+
 class FastTFT:
     """A TemporalFusionTransformer's forward pass (eval mode) with lean variable selection.
 
     Mirrors `TemporalFusionTransformer.forward` of pytorch-forecasting 1.8 (a model records
-    the library versions it needs) but returns only the rescaled quantile predictions.
+    the library versions it needs) but returns only the rescaled quantile predictions. It runs
+    on `lean_copy(network)`; `network` stays the one it was made for.
     """
 
     def __init__(self, network: Any) -> None:
         self.network = network
-        self.encoder_vsn = fold_vsn(network.encoder_variable_selection)
-        self.decoder_vsn = fold_vsn(network.decoder_variable_selection)
+        self._lean = lean_copy(network)
+        self.encoder_vsn = self._fold(network.encoder_variable_selection, "encoder")
+        self.decoder_vsn = self._fold(network.decoder_variable_selection, "decoder")
+
+    def _fold(self, vsn: VariableSelectionNetwork, part: str) -> _BatchedVSN | None:
+        """`fold_vsn` of the network's VSN, its flattened GRN taken from the lean copy."""
+        folded = fold_vsn(vsn)
+        lean = getattr(self._lean, f"{part}_variable_selection").flattened_grn
+        return None if folded is None else dataclasses.replace(folded, flat=lean)
 
     def _vsn(
         self, folded: _BatchedVSN | None, module: Any, inputs: dict[str, torch.Tensor],
@@ -640,7 +727,7 @@ class FastTFT:
 
     def prediction(self, x: dict[str, Any]) -> list[torch.Tensor]:
         """The rescaled prediction of each target (batch, horizon, quantiles)."""
-        net = self.network
+        net = self._lean
         enc_lengths, dec_lengths = x["encoder_lengths"], x["decoder_lengths"]
         x_cat = torch.cat([x["encoder_cat"], x["decoder_cat"]], dim=1)
         x_cont = torch.cat([x["encoder_cont"], x["decoder_cont"]], dim=1)
