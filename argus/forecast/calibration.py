@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from argus.catalogue import TARGETS
+from argus.forecast.base import clip_values
 from argus.forecast.blend import Blend, anchor_points, learn_blend
 from argus.forecast.frame import DAY_STEPS, STEP_NS, ServerSeries, grid_to_feed, server_series
 
@@ -73,9 +74,12 @@ def learn_calibration(
             ends,
         )
         median = values[..., cfg.quantiles.index(0.5)]
-        values = values + (learnt.medians(median, found.anchors, TARGETS) - median)[..., None]
+        shift = learnt.medians(median, found.anchors, TARGETS) - median
+        values = clip_values(values + shift[..., None], TARGETS)  # as apply_blend serves them
     record: dict[str, Any] = {
-        "method": "validation-split blend of the median, then quantile spread scaling",
+        "method": "quantile spread scaling on validation residuals"
+        if learnt is None
+        else "validation-split blend of the median, then quantile spread scaling",
         "from": _stamp(start),
         "origins": len(origins),
         "forecasts": int(values.shape[0]),
