@@ -17,20 +17,16 @@ import argparse
 import importlib.util
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import torch
-from forecast_speed import fleet
+from forecast_speed import briefly_trained, fleet
 
 from argus.forecast import fast_predict
-from argus.forecast.artifacts import load_model
-from argus.forecast.base import TrainOptions
-from argus.forecast.tft import FAST_BATCH, TFTConfig
-from argus.forecast.training import train_model
+from argus.forecast.tft import FAST_BATCH
 
 
 def load_reference(path: Path) -> ModuleType:
@@ -50,15 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     reference = load_reference(args.reference)
     torch.set_num_threads(1)
-    models = Path(tempfile.mkdtemp(prefix="argus-compare-"))
-    train_model(
-        fleet(45, 4),
-        models_dir=models,
-        name="compare",
-        config=TFTConfig(batches_per_epoch=3, calibrate=False),
-        options=TrainOptions(epochs=1, max_minutes=2.0, seed=1),
-    )
-    model = load_model(models, "compare")
+    model = briefly_trained()
     cfg = model.config
     buckets = fast_predict.bucket_frame(fleet(1000, 2, seed=1), cfg.history_steps)
     win = fast_predict.windows(buckets, np.arange(len(buckets.names)), cfg)

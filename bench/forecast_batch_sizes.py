@@ -14,17 +14,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
-from forecast_speed import fleet
+from forecast_speed import briefly_trained, fleet
 
 from argus.forecast import tft
-from argus.forecast.artifacts import load_model
-from argus.forecast.base import TrainOptions
-from argus.forecast.tft import TFTConfig
-from argus.forecast.training import train_model
 
 
 def main() -> None:
@@ -36,15 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     torch.set_num_threads(1)
-    models = Path(tempfile.mkdtemp(prefix="argus-batch-"))
-    train_model(
-        fleet(45, 4),
-        models_dir=models,
-        name="batch",
-        config=TFTConfig(batches_per_epoch=3, calibrate=False),
-        options=TrainOptions(epochs=1, max_minutes=2.0, seed=1),
-    )
-    model = load_model(models, "batch")
+    model = briefly_trained()
     frame = fleet(1000, 2, seed=1)
     model.predict(frame.head(2000))  # warm-up
     variants = [(size, True) for size in sizes] + [(tft.FAST_BATCH, False)]

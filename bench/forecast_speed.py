@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,6 +69,25 @@ def replicate(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     out = pd.concat(copies, ignore_index=True)
     keep = out["server_name"].unique()[:n]
     return out[out["server_name"].isin(keep)]
+
+
+def briefly_trained() -> Any:
+    """The default-architecture TFT after one short uncalibrated epoch, loaded as the daemon
+    loads it (the interleaved speed benches: compute does not depend on the weights)."""
+    from argus.forecast.artifacts import load_model
+    from argus.forecast.base import TrainOptions
+    from argus.forecast.tft import TFTConfig
+    from argus.forecast.training import train_model
+
+    models = Path(tempfile.mkdtemp(prefix="argus-bench-"))
+    train_model(
+        fleet(45, 4),
+        models_dir=models,
+        name="bench",
+        config=TFTConfig(batches_per_epoch=3, calibrate=False),
+        options=TrainOptions(epochs=1, max_minutes=2.0, seed=1),
+    )
+    return load_model(models, "bench")
 
 
 def main() -> None:
