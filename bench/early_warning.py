@@ -13,6 +13,7 @@ argus.forecast.trend) and without it; the seasonal-naive fallback the same way.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 import tempfile
@@ -149,19 +150,17 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as tmp:
         tft = train(frame[frame["timestamp"] < split], Path(tmp), args.train_minutes, args.seed)
-        plain, served = SeasonalNaive(), SeasonalNaive(trend=TrendRule())
-        results = []
-        for name, model in (
-            (tft.name + "+trend", tft),
-            (tft.name, None),
-            ("seasonal_naive+trend", served),
-            ("seasonal_naive", plain),
-        ):
-            if model is None:  # the same network without the drift override
-                tft.trend, model = None, tft
-            results.append(
-                score(name, model, frame, origins, incidents, watched, args.servers)
+        network_only = copy.copy(tft)
+        network_only.trend = None  # the same network without the drift override
+        results = [
+            score(name, model, frame, origins, incidents, watched, args.servers)
+            for name, model in (
+                (tft.name + "+trend", tft),
+                (tft.name, network_only),
+                ("seasonal_naive+trend", SeasonalNaive(trend=TrendRule())),
+                ("seasonal_naive", SeasonalNaive()),
             )
+        ]
     print(json.dumps(results, indent=1))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

@@ -64,16 +64,10 @@ def learn_calibration(
     values = found.values
     learnt = None
     if blend:
-        learnt = learn_blend(
-            values[..., cfg.quantiles.index(0.5)],
-            found.anchors,
-            found.actual,
-            found.scale,
-            found.servers,
-            TARGETS,
-            ends,
-        )
         median = values[..., cfg.quantiles.index(0.5)]
+        learnt = learn_blend(
+            median, found.anchors, found.actual, found.scale, found.servers, TARGETS, ends
+        )
         shift = learnt.medians(median, found.anchors, TARGETS) - median
         values = clip_values(values + shift[..., None], TARGETS)  # as apply_blend serves them
     record: dict[str, Any] = {
