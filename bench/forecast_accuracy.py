@@ -100,6 +100,13 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--encoder", type=int, default=144)
     parser.add_argument("--hidden", type=int, default=16)
+    parser.add_argument("--learning-rate", type=float, default=TFTConfig.learning_rate)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (`argus train` uses torch's default: one per core)",
+    )
     parser.add_argument("--no-lag", action="store_true", help="drop the day-ago covariates")
     parser.add_argument("--every-hours", type=float, default=6.0)
     parser.add_argument("--out", type=Path, default=None)
@@ -132,12 +139,13 @@ def main() -> None:
         help="keep the raw quantile bands (no validation-split calibration)",
     )
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
 
     frame, cutoff = load(args.dataset)
     grid = to_grid(frame)
     cfg = TFTConfig(
         hidden_size=args.hidden,
+        learning_rate=args.learning_rate,
         max_encoder_length=args.encoder,
         seasonal_covariates=not args.no_lag,
         calibrate=not args.no_calibrate,

@@ -130,6 +130,8 @@ def test_calibration_blends_the_median_and_scales_the_bands(model: TFTForecaster
     assert set(cal["factors"]) == set(TARGETS) and cal["block_ends"][-1] == model.config.horizon
     blend = Blend.from_record(cal["blend"])
     assert blend is not None and set(blend.weights) == set(TARGETS)
+    # the blend is chosen over earlier origins too (up to a week); spreads on validation only
+    assert cal["blend"]["from"] < cal["from"] and cal["blend"]["forecasts"] > cal["forecasts"]
     feed = synthetic_fleet(servers=3, days=2.5)
     served = model.predict(feed)
     raw_model = copy.copy(model)

@@ -8,7 +8,15 @@ import pytest
 
 from argus.forecast.base import HORIZON
 from argus.forecast.baseline import Naive, SeasonalNaive
-from argus.forecast.frame import add_covariates, to_grid
+from argus.forecast.frame import (
+    DAY_STEPS,
+    add_covariates,
+    future_lags,
+    future_rows,
+    network_frame,
+    to_grid,
+)
+from argus.forecast.tft import TFTConfig
 from tests.test_forecast_support import synthetic_fleet
 
 
@@ -34,6 +42,33 @@ def test_grid_averages_buckets_keeps_gaps_and_derives_targets() -> None:
 def test_day_ago_covariate_is_the_value_288_steps_earlier() -> None:
     grid = add_covariates(to_grid(synthetic_fleet(servers=1, days=2)))
     assert grid["cpu_pct_lag1d"].iloc[300] == grid["cpu_pct"].iloc[12]
+
+
+def test_a_differenced_frame_holds_the_change_since_a_day_before() -> None:
+    grid = to_grid(synthetic_fleet(servers=2, days=2))
+    levels, changes = network_frame(grid, False), network_frame(grid, True)
+    assert changes["cpu_pct"].iloc[300] == grid["cpu_pct"].iloc[300] - grid["cpu_pct"].iloc[12]
+    np.testing.assert_allclose(changes["mem_pct"] + changes["mem_pct_lag1d"], levels["mem_pct"])
+    assert changes["cpu_pct_lag1d"].equals(levels["cpu_pct_lag1d"])  # the covariates stay levels
+
+
+def test_future_lags_are_the_day_before_each_forecast_step() -> None:
+    grid = to_grid(synthetic_fleet(servers=2, days=2))
+    full = add_covariates(pd.concat([grid, future_rows(grid, 4)], ignore_index=True))
+    full = full.sort_values(["server", "time_idx"], kind="stable")
+    lags = future_lags(full, ("ppweb01", "ppdb01"), 4)  # (servers, targets, steps)
+    db = grid[grid["server"] == "ppdb01"]["cpu_pct"].to_numpy()
+    # step 1 is one bucket after the last (db[-1]); a day before it is db[-1 + 1 - 288]
+    np.testing.assert_allclose(lags[1, 0], db[-DAY_STEPS : -DAY_STEPS + 4])
+    assert lags.shape == (2, 6, 4)
+
+
+def test_models_saved_before_differencing_still_forecast_levels() -> None:
+    saved = TFTConfig().to_dict()
+    assert TFTConfig.from_dict(saved).differenced
+    del saved["seasonal_target"]  # a metadata.json written before the option existed
+    assert not TFTConfig.from_dict(saved).differenced
+    assert not TFTConfig(seasonal_covariates=False).differenced  # nothing to difference by
 
 
 def test_seasonal_naive_repeats_yesterday_and_falls_back_to_naive() -> None:

@@ -8,6 +8,7 @@ encoder variable-selection weights and the attention over the encoder window.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,9 +22,10 @@ from argus.forecast import fast_predict
 from argus.forecast.base import ForecastSet
 from argus.forecast.frame import (
     STEP_NS,
-    add_covariates,
+    future_lags,
     future_rows,
     grid_to_feed,
+    network_frame,
     server_series,
     steps_to_timestamps,
     trim_history,
@@ -41,7 +43,8 @@ def network_input(forecaster: TFTForecaster, grid: pd.DataFrame) -> pd.DataFrame
     """One server's history plus its future rows, with covariates, as `predict` builds them."""
     cfg = forecaster.config
     hist = trim_history(grid, cfg.history_steps)
-    full = add_covariates(pd.concat([hist, future_rows(hist, cfg.horizon)], ignore_index=True))
+    full = pd.concat([hist, future_rows(hist, cfg.horizon)], ignore_index=True)
+    full = network_frame(full, cfg.differenced)
     full = full.sort_values(["server", "time_idx"], kind="stable")
     return trim_history(full, cfg.max_encoder_length + cfg.horizon)
 
@@ -58,28 +61,36 @@ def _encoder_attention(network: Any, out: dict, row: int, length: int) -> np.nda
     return att / total if total > 0 else np.full(length, 1.0 / length)
 
 
-def _forecasts(
-    forecaster: TFTForecaster, out: dict, servers: tuple[str, ...], first: np.ndarray
-) -> ForecastSet:
+@dataclass(frozen=True)
+class _Batch:
+    """The network's input batch and what turns its output into forecasts."""
+
+    x: dict[str, Any]
+    servers: tuple[str, ...]
+    first: np.ndarray  # (n,) time_idx of each server's first forecast step
+    lags: np.ndarray | None  # (n, targets, horizon) day-ago covariates (differenced networks)
+
+
+def _forecasts(forecaster: TFTForecaster, out: dict, batch: _Batch) -> ForecastSet:
     """The quantile forecasts of a forward pass, post-processed as `TFTForecaster.predict` does."""
     cfg = forecaster.config
     network = forecaster.network
     assert network is not None  # noqa: S101 - checked by the caller
     quantiles = network.to_quantiles(out)
     values = torch.stack(list(quantiles), dim=1).numpy()
+    first = batch.first
     return ForecastSet(
-        servers=servers,
+        servers=batch.servers,
         targets=TARGETS,
         quantiles=cfg.quantiles,
         timestamps=steps_to_timestamps(first[:, None] + np.arange(cfg.horizon)[None, :]),
-        values=forecaster.finish(values),  # the same clipping and calibration as predict()
-        models=(forecaster.name,) * len(servers),
+        # the same levels, clipping and calibration as predict()
+        values=forecaster.finish(values, batch.lags),
+        models=(forecaster.name,) * len(batch.servers),
     )
 
 
-def _fast_batch(
-    forecaster: TFTForecaster, grid: pd.DataFrame
-) -> tuple[dict[str, Any], tuple[str, ...], np.ndarray] | None:
+def _fast_batch(forecaster: TFTForecaster, grid: pd.DataFrame) -> _Batch | None:
     """The network's input batch from `fast_predict`, or None where predict() would not use it.
 
     Building a `TimeSeriesDataSet` for a dozen variants costs several times the forward pass.
@@ -93,24 +104,23 @@ def _fast_batch(
     if not served.all() or early.any():  # as predict() would: the dataset path
         return None
     x = fast_predict.network_inputs(network, win, cfg.horizon)
-    return x, win.servers, win.first_prediction.astype(np.int64)
+    lags = win.future_lags(cfg.horizon) if cfg.differenced else None
+    return _Batch(x, win.servers, win.first_prediction.astype(np.int64), lags)
 
 
-def _dataset_batch(
-    forecaster: TFTForecaster, grid: pd.DataFrame
-) -> tuple[dict[str, Any], tuple[str, ...], np.ndarray]:
+def _dataset_batch(forecaster: TFTForecaster, grid: pd.DataFrame) -> _Batch:
     """The same batch through pytorch-forecasting's `TimeSeriesDataSet` (the reference path)."""
+    cfg = forecaster.config
+    full = network_input(forecaster, grid)
     dataset = TimeSeriesDataSet.from_parameters(
-        forecaster.network.dataset_parameters,
-        network_input(forecaster, grid),
-        predict=True,
-        stop_randomization=True,
+        forecaster.network.dataset_parameters, full, predict=True, stop_randomization=True
     )
     loader = dataset.to_dataloader(train=False, batch_size=len(dataset), num_workers=0)
     x, _ = next(iter(loader))
     servers = tuple(str(s) for s in dataset.decoded_index["server"])
     first = dataset.decoded_index["time_idx_first_prediction"].to_numpy(dtype=np.int64)
-    return x, servers, first
+    lags = future_lags(full, servers, cfg.horizon) if cfg.differenced else None
+    return _Batch(x, servers, first, lags)
 
 
 def run_network(
@@ -125,10 +135,11 @@ def run_network(
     network = forecaster.network
     if network is None:
         raise RuntimeError("the TFT has not been trained or loaded")
-    x, servers, first = _fast_batch(forecaster, grid) or _dataset_batch(forecaster, grid)
+    batch = _fast_batch(forecaster, grid) or _dataset_batch(forecaster, grid)
+    x = batch.x
     with torch.inference_mode():
         out = network(x)
-        forecast = _forecasts(forecaster, out, servers, first)
+        forecast = _forecasts(forecaster, out, batch)
         # the blend and the drift override, as predict applies them (network weights unchanged)
         forecast = forecaster.post_process(forecast, server_series(grid))
         row = forecast.index(subject)

@@ -119,6 +119,7 @@ def learn_blend(
     so a few servers in an incident do not choose the weights for the whole fleet.
     """
     grid = weight_grid()
+    codes = np.unique(servers, return_inverse=True)[1]  # servers as 0..S-1
     parts = np.concatenate([median[..., None], anchors], axis=-1)  # (n, T, H, 3)
     usable = np.isfinite(scale) & (scale > 1e-9)
     weights: dict[str, list[list[float]]] = {}
@@ -135,18 +136,20 @@ def learn_blend(
             pred = x[ok] @ grid.T  # (samples, K)
             per = np.broadcast_to(scale[:, t, None], y.shape)[ok]
             err = np.abs(pred - y[ok][:, None]) / per[:, None]
-            owner = np.broadcast_to(servers[:, None], y.shape)[ok]
+            owner = np.broadcast_to(codes[:, None], y.shape)[ok]
             best = grid[int(np.argmin(_median_of_server_means(err, owner)))]
             weights[target].append([round(float(v), 2) for v in best])
     return Blend(tuple(block_ends), weights)
 
 
 def _median_of_server_means(err: np.ndarray, owner: np.ndarray) -> np.ndarray:
-    """(K,) for errors (samples, K): each server's mean error, then the median over servers."""
-    labels, inverse = np.unique(owner, return_inverse=True)
-    sums = np.zeros((len(labels), err.shape[1]))
-    np.add.at(sums, inverse, err)
-    counts = np.bincount(inverse, minlength=len(labels))[:, None]
+    """(K,) for errors (samples, K) of servers `owner` (integer codes): each server's mean
+    error, then the median over servers."""
+    order = np.argsort(owner, kind="stable")
+    sorted_owner = owner[order]
+    bounds = np.flatnonzero(np.r_[True, sorted_owner[1:] != sorted_owner[:-1]])
+    sums = np.add.reduceat(err[order], bounds, axis=0)
+    counts = np.diff(np.r_[bounds, len(order)])[:, None]
     return np.median(sums / counts, axis=0)
 
 

@@ -38,6 +38,7 @@ from argus.errors import InvalidInputError
 from argus.forecast.frame import (
     DAY_STEPS,
     LAG_COVARIATES,
+    LAG_SUFFIX,
     STEP_NS,
     TIME_COVARIATES,
     ServerSeries,
@@ -205,6 +206,14 @@ class Windows:
     gapped: np.ndarray  # (n,) bool: the encoder misses buckets (the dataset re-lays it out)
     features: dict[str, np.ndarray]  # name -> (n, max_encoder + horizon) raw values
 
+    def future_lags(self, horizon: int) -> np.ndarray:
+        """(n, targets, horizon): the day-ago covariate of each forecast step."""
+        at = self.encoder_lengths[:, None] + np.arange(horizon)[None, :]
+        return np.stack(
+            [np.take_along_axis(self.features[t + LAG_SUFFIX], at, axis=1) for t in TARGETS],
+            axis=1,
+        )
+
 
 def subset(w: Windows, rows: np.ndarray) -> Windows:
     """The windows of `rows` (positions in `w`)."""
@@ -311,8 +320,10 @@ def windows(buckets: Buckets, servers: np.ndarray, cfg: Any) -> Windows:
     take = np.arange(n)[:, None]
     feats: dict[str, np.ndarray] = {}
     for t, name in enumerate(TARGETS):
+        feats[name + LAG_SUFFIX] = lag[take, src, t]
         feats[name] = values[take, src, t]
-        feats[name + "_lag1d"] = lag[take, src, t]
+        if cfg.differenced:  # frame.seasonal_difference: the change since a day before
+            feats[name] = feats[name] - feats[name + LAG_SUFFIX]
     minutes = (tau * STEP_MINUTES) % (24 * 60)
     day = (tau // DAY_STEPS + 3) % 7  # 1970-01-01 was a Thursday
     feats["tod_sin"] = np.sin(2 * np.pi * minutes / (24 * 60))
@@ -380,7 +391,7 @@ def network_inputs(network: Any, w: Windows, horizon: int) -> dict[str, Any]:
             )[:, None]
         target_scale.append(torch.from_numpy(params))
     for name in reals:
-        if name.endswith("_lag1d"):
+        if name.endswith(LAG_SUFFIX):
             # ... and a covariate's on a column of the sample's 2-d input, which is
             # column-major (pandas' layout, kept by torch) unless gap filling re-indexed it
             layout = w.gapped

@@ -152,6 +152,39 @@ def add_covariates(grid: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def seasonal_difference(grid: pd.DataFrame) -> pd.DataFrame:
+    """`add_covariates`'s frame with each target replaced by its change since a day before.
+
+    A network trained on these forecasts a correction to seasonal naive: an untrained one
+    already forecasts "the same time yesterday", which minutes of CPU training cannot teach
+    a network that forecasts levels (docs/benchmarks.md). Forecasts are turned back into
+    levels by adding the same day-ago covariate (`future_lags`).
+    """
+    out = grid.copy()
+    for target in TARGETS:
+        out[target] = out[target].to_numpy() - out[target + LAG_SUFFIX].to_numpy()
+    return out
+
+
+def network_frame(grid: pd.DataFrame, differenced: bool) -> pd.DataFrame:
+    """A grid frame as the network reads it: covariates added, targets differenced if so set."""
+    out = add_covariates(grid)
+    return seasonal_difference(out) if differenced else out
+
+
+def future_lags(full: pd.DataFrame, servers: tuple[str, ...], horizon: int) -> np.ndarray:
+    """(servers, targets, horizon): the day-ago covariate of each server's last `horizon` rows.
+
+    `full` is sorted by server and time, with its future rows last (as prediction builds it).
+    """
+    tail = full.groupby("server", sort=False).tail(horizon)
+    by_server = dict(tuple(tail.groupby("server", sort=False)[list(LAG_COVARIATES)]))
+    out = np.empty((len(servers), len(TARGETS), horizon))
+    for i, name in enumerate(servers):
+        out[i] = by_server[name].to_numpy(dtype=np.float64).T
+    return out
+
+
 @dataclass(frozen=True)
 class ServerSeries:
     """One server's targets as a dense grid array (NaN rows where no sample arrived)."""

@@ -47,8 +47,9 @@ from argus.forecast.frame import (
     STEP_NS,
     TIME_COVARIATES,
     ServerSeries,
-    add_covariates,
+    future_lags,
     future_rows,
+    network_frame,
     server_series,
     steps_to_timestamps,
     to_grid,
@@ -79,6 +80,8 @@ class TFTConfig:
     horizon: int = HORIZON
     quantiles: tuple[float, ...] = QUANTILES
     seasonal_covariates: bool = True  # each target one day earlier as a known covariate
+    # the network forecasts each target's change since a day before (needs the covariates)
+    seasonal_target: bool = True
     batch_size: int = 64
     batches_per_epoch: int = 40
     val_batches: int = 8
@@ -94,6 +97,7 @@ class TFTConfig:
         kwargs = {k: v for k, v in data.items() if k in known}
         if "quantiles" in kwargs:
             kwargs["quantiles"] = tuple(kwargs["quantiles"])
+        kwargs.setdefault("seasonal_target", False)  # models saved before it forecast levels
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,6 +109,11 @@ class TFTConfig:
     def history_steps(self) -> int:
         """Grid steps of history a prediction needs: the encoder plus a day for the lags."""
         return self.max_encoder_length + DAY_STEPS
+
+    @property
+    def differenced(self) -> bool:
+        """Whether the network's targets are changes since a day before (`seasonal_target`)."""
+        return self.seasonal_target and self.seasonal_covariates
 
 
 def loss_weights(grid: pd.DataFrame) -> list[float]:
@@ -377,14 +386,15 @@ class TFTForecaster:
         cfg = self.config
         pl.seed_everything(options.seed, workers=True, verbose=False)
         started = time.monotonic()
-        grid = add_covariates(to_grid(frame))
-        train_df, val_start = _split(cfg, grid, options.val_fraction)
+        grid = to_grid(frame)
+        data = network_frame(grid, cfg.differenced)
+        train_df, val_start = _split(cfg, data, options.val_fraction)
         if self.network is None:
             train_ds = build_dataset(cfg, train_df)
             self.network = build_network(cfg, train_ds, loss_weights(train_df))
         else:
             train_ds = TimeSeriesDataSet.from_parameters(self.network.dataset_parameters, train_df)
-        val_ds = None if val_start is None else _validation_set(cfg, train_ds, grid, val_start)
+        val_ds = None if val_start is None else _validation_set(cfg, train_ds, data, val_start)
         best, progress = _BestWeights(), _Progress(options.progress, cfg.batches_per_epoch)
         with tempfile.TemporaryDirectory(prefix="argus-train-") as root:
             trainer = _trainer(cfg, options, Path(root), [best, progress], val_ds is not None)
@@ -527,12 +537,13 @@ class TFTForecaster:
                 x = fast_predict.network_inputs(self.network, part, cfg.horizon)
                 chunks.append(torch.stack(fast.prediction(x), dim=1).numpy())
         stamps = steps_to_timestamps(win.first_prediction[:, None] + np.arange(cfg.horizon))
+        lags = win.future_lags(cfg.horizon) if cfg.differenced else None
         return ForecastSet(
             servers=win.servers,
             targets=TARGETS,
             quantiles=cfg.quantiles,
             timestamps=stamps,
-            values=self.finish(np.concatenate(chunks)),
+            values=self.finish(np.concatenate(chunks), lags),
             models=(self.name,) * len(win.servers),
         )
 
@@ -540,7 +551,8 @@ class TFTForecaster:
         cfg = self.config
         assert self.network is not None  # noqa: S101 - checked by predict
         hist = trim_history(grid, cfg.history_steps)
-        full = add_covariates(pd.concat([hist, future_rows(hist, cfg.horizon)], ignore_index=True))
+        full = pd.concat([hist, future_rows(hist, cfg.horizon)], ignore_index=True)
+        full = network_frame(full, cfg.differenced)
         full = full.sort_values(["server", "time_idx"], kind="stable")
         full = trim_history(full, cfg.max_encoder_length + cfg.horizon)
         dataset = TimeSeriesDataSet.from_parameters(
@@ -558,12 +570,13 @@ class TFTForecaster:
         servers = tuple(str(s) for s in dataset.decoded_index["server"])
         first = dataset.decoded_index["time_idx_first_prediction"].to_numpy(dtype=np.int64)
         stamps = steps_to_timestamps(first[:, None] + np.arange(cfg.horizon)[None, :])
+        lags = future_lags(full, servers, cfg.horizon) if cfg.differenced else None
         return ForecastSet(
             servers=servers,
             targets=TARGETS,
             quantiles=cfg.quantiles,
             timestamps=stamps,
-            values=self.finish(values),
+            values=self.finish(values, lags),
             models=(self.name,) * len(servers),
         )
 
@@ -594,12 +607,18 @@ class TFTForecaster:
         self._calibration = result or {}
         return result
 
-    def finish(self, values: np.ndarray) -> np.ndarray:
+    def finish(self, values: np.ndarray, lags: np.ndarray | None) -> np.ndarray:
         """The network's raw quantiles (servers, targets, steps, quantiles) as `predict` returns
-        them: clipped to each target's range, sorted, then calibrated (median unchanged).
+        them: levels (a differenced network's output plus `lags`, the day-ago covariate of each
+        step, (servers, targets, steps)), clipped to each target's range, sorted, then
+        calibrated (median unchanged).
 
         Code that runs the network itself (explanations) should finish its values with this.
         """
+        if self.config.differenced:
+            if lags is None:
+                raise ValueError("a seasonal-difference network's output needs its lags")
+            values = values + lags[..., None]
         done = finish_values(values, TARGETS)
         if not self.calibration:
             return done
