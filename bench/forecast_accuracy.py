@@ -105,7 +105,7 @@ def main() -> None:
         "--threads",
         type=int,
         default=1,
-        help="torch threads (`argus train` uses torch's default: one per core)",
+        help="torch threads (as `argus train --torch-threads`, whose default is 1)",
     )
     parser.add_argument("--no-lag", action="store_true", help="drop the day-ago covariates")
     parser.add_argument("--every-hours", type=float, default=6.0)
