@@ -118,6 +118,15 @@ def train(
     batches_per_epoch: Annotated[
         int, typer.Option(envvar="ARGUS_BATCHES_PER_EPOCH", min=1, help="Batches per epoch.")
     ] = 40,
+    seasonal_target: Annotated[
+        bool,
+        typer.Option(
+            "--seasonal-target/--level-target",
+            envvar="ARGUS_SEASONAL_TARGET",
+            help="Forecast each metric's change since the same time the day before (a correction "
+            "to 'same time yesterday'), or its level (for servers without a daily rhythm).",
+        ),
+    ] = True,
     torch_threads: ThreadsOpt = None,
     as_json: JsonOpt = False,
     progress_file: Annotated[
@@ -137,7 +146,11 @@ def train(
     from argus.forecast.training import train_model
 
     frame = _load_frame(data, db, settings)
-    cfg = TFTConfig(hidden_size=hidden_size, batches_per_epoch=batches_per_epoch)
+    cfg = TFTConfig(
+        hidden_size=hidden_size,
+        batches_per_epoch=batches_per_epoch,
+        seasonal_target=seasonal_target,
+    )
     with _progress_bar(epochs, batches_per_epoch, quiet=as_json, log=progress_file) as report:
         options = TrainOptions(epochs=epochs, max_minutes=max_minutes, seed=seed, progress=report)
         result = train_model(

@@ -100,6 +100,8 @@ complete -c argus -n '__fish_seen_subcommand_from train' -l activate -d 'Make th
 complete -c argus -n '__fish_seen_subcommand_from train' -l no-activate -d 'Make the new model current.'
 complete -c argus -n '__fish_seen_subcommand_from train' -l hidden-size -r -d 'TFT hidden size.'
 complete -c argus -n '__fish_seen_subcommand_from train' -l batches-per-epoch -r -d 'Batches per epoch.'
+complete -c argus -n '__fish_seen_subcommand_from train' -l seasonal-target -d 'Forecast each metric\'s change since the same time the day before (a correction to \'same time yesterday\'), or its level (for servers without a daily rhythm).'
+complete -c argus -n '__fish_seen_subcommand_from train' -l level-target -d 'Forecast each metric\'s change since the same time the day before (a correction to \'same time yesterday\'), or its level (for servers without a daily rhythm).'
 complete -c argus -n '__fish_seen_subcommand_from train' -l torch-threads -r -d 'torch threads.'
 complete -c argus -n '__fish_seen_subcommand_from train' -l json -d 'Print JSON for scripts.'
 complete -c argus -n '__fish_seen_subcommand_from train' -l progress-file -r -d 'Also append each progress report to this file as a JSON line.'

@@ -146,6 +146,8 @@ _argus() {
                 '--no-activate[Make the new model current.]' \
                 '--hidden-size[TFT hidden size.]:value:' \
                 '--batches-per-epoch[Batches per epoch.]:value:' \
+                '--seasonal-target[Forecast each metric'\''s change since the same time the day before (a correction to '\''same time yesterday'\''), or its level (for servers without a daily rhythm).]' \
+                '--level-target[Forecast each metric'\''s change since the same time the day before (a correction to '\''same time yesterday'\''), or its level (for servers without a daily rhythm).]' \
                 '--torch-threads[torch threads.]:value:' \
                 '--json[Print JSON for scripts.]' \
                 '--progress-file[Also append each progress report to this file as a JSON line.]:value:'

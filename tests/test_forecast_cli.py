@@ -28,7 +28,8 @@ def test_train_then_backtest_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     summary = json.loads(trained.stdout)
     assert summary["name"] == "cli1" and summary["current"] is True
     assert summary["training"]["max_minutes"] == 2 and summary["training"]["seed"] == 3
-    assert (home / "models" / "cli1" / "metadata.json").exists()
+    meta = json.loads((home / "models" / "cli1" / "metadata.json").read_text())
+    assert meta["config"]["seasonal_target"] is True  # the default: changes since yesterday
     assert (home / "models" / "current").read_text().strip() == "cli1"
 
     result = runner.invoke(app, [
@@ -44,3 +45,18 @@ def test_train_then_backtest_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
                ("tft", "cpu_pct", "1h"))
     assert row["n"] > 0 and row["mase"] > 0 and 0 <= row["coverage"] <= 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.csv", "home"]
+
+
+def test_train_with_level_target(tmp_path: Path) -> None:
+    data = tmp_path / "fleet.csv"
+    synthetic_fleet(servers=2, days=2.2).to_csv(data, index=False)
+    home = tmp_path / "home"
+    trained = CliRunner().invoke(app, [
+        "train", "--data", str(data), "--home", str(home), "--epochs", "1",
+        "--batches-per-epoch", "2", "--hidden-size", "4", "--name", "levels", "--level-target",
+        "--json",
+    ], env={"ARGUS_MAX_MINUTES": "2"})
+    assert trained.exit_code == 0, trained.output
+    meta = json.loads((home / "models" / "levels" / "metadata.json").read_text())
+    assert meta["config"]["seasonal_target"] is False
+    assert json.loads(trained.stdout)["backtest"]["results"]  # it forecasts (and was scored)
