@@ -155,10 +155,10 @@ def add_covariates(grid: pd.DataFrame) -> pd.DataFrame:
 def seasonal_difference(grid: pd.DataFrame) -> pd.DataFrame:
     """`add_covariates`'s frame with each target replaced by its change since a day before.
 
-    A network trained on these forecasts a correction to seasonal naive: an untrained one
-    already forecasts "the same time yesterday", which minutes of CPU training cannot teach
-    a network that forecasts levels (docs/benchmarks.md). Forecasts are turned back into
-    levels by adding the same day-ago covariate (`future_lags`).
+    A network trained on these forecasts a correction to seasonal naive: it starts near "the
+    same time yesterday", which minutes of CPU training did not teach a network that forecasts
+    levels (docs/benchmarks.md). Forecasts are turned back into levels by adding the same
+    day-ago covariate (`future_lags`).
     """
     out = grid.copy()
     for target in TARGETS:
