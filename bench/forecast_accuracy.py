@@ -75,6 +75,15 @@ def summarise(report_rows: list[dict], models: list[str]) -> list[dict]:
     return out
 
 
+def served_and_parts(model: TFTForecaster) -> dict[str, TFTForecaster]:
+    """The served TFT, the same without the drift override, and the network alone."""
+    network_only = copy.copy(model)
+    network_only.trend = None  # the served TFT without the drift override (argus.forecast.trend)
+    raw = copy.copy(model)
+    raw._calibration = {}  # the same network without blend and calibration, for comparison
+    return {"tft": model, "tft_network_only": network_only, "tft_raw": raw}
+
+
 def save_bench_model(folder: Path, model: TFTForecaster, fit: FitReport) -> None:
     """Checkpoint + config + fit report, so evaluation can be rerun without retraining."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -174,17 +183,11 @@ def main() -> None:
         # a saved model from before calibration (or the blend) existed: learn it on the same
         # validation split
         model.calibrate(train, fit.validation_from)
-    raw = copy.copy(model)
-    raw._calibration = {}  # the same network without blend and calibration, for comparison
     first = int(grid["time_idx"].max()) - EVAL_DAYS[args.dataset] * DAY_STEPS + 1
     origins = rolling_origins(grid, first, int(args.every_hours * 12), max(HORIZONS))
     started = time.monotonic()
-    network_only = copy.copy(model)
-    network_only.trend = None  # the served TFT without the drift override (argus.forecast.trend)
     models = {
-        "tft": model,
-        "tft_network_only": network_only,
-        "tft_raw": raw,
+        **served_and_parts(model),
         "naive": Naive(),
         "seasonal_naive": SeasonalNaive(),
     }

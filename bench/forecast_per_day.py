@@ -11,7 +11,6 @@ origins of each held-out day (the simulator damps activity at weekends, so a Mon
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from forecast_accuracy import (  # noqa: E402 - found through the path set above
     HORIZONS,
     load,
     load_bench_model,
+    served_and_parts,
 )
 
 
@@ -42,13 +42,8 @@ def main() -> None:
     grid = to_grid(frame)
     model, fit = load_bench_model(args.load_model, "bench-simulator")
     model.calibrate(frame[frame["timestamp"] < cutoff], fit.validation_from)
-    raw, no_override = copy.copy(model), copy.copy(model)
-    raw._calibration = {}  # the network alone
-    no_override.trend = None
     models = {
-        "tft": model,
-        "no_override": no_override,
-        "network": raw,
+        **served_and_parts(model),
         "naive": Naive(),
         "seasonal_naive": SeasonalNaive(),
     }

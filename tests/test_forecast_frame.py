@@ -16,7 +16,7 @@ from argus.forecast.frame import (
     network_frame,
     to_grid,
 )
-from argus.forecast.tft import TFTConfig
+from argus.forecast.tft import TFTConfig, TFTForecaster
 from tests.test_forecast_support import synthetic_fleet
 
 
@@ -69,6 +69,19 @@ def test_models_saved_before_differencing_still_forecast_levels() -> None:
     del saved["seasonal_target"]  # a metadata.json written before the option existed
     assert not TFTConfig.from_dict(saved).differenced
     assert not TFTConfig(seasonal_covariates=False).differenced  # nothing to difference by
+
+
+def test_a_differenced_networks_output_is_added_to_the_day_ago_values() -> None:
+    forecaster = TFTForecaster(TFTConfig())  # no calibration record: levels, clipped, sorted
+    change = np.broadcast_to(np.linspace(-3.0, 3.0, 7), (1, 6, 4, 7))  # (servers, T, steps, q)
+    lags = np.full((1, 6, 4), 40.0)
+    lags[0, 0] = [1.0, 2.0, 40.0, 99.0]  # cpu_pct near both ends of its range
+    out = forecaster.finish(change, lags)
+    np.testing.assert_allclose(out[0, 1, 2], 40.0 + np.linspace(-3.0, 3.0, 7))
+    np.testing.assert_allclose(out[0, 0, 0], np.clip(1.0 + np.linspace(-3.0, 3.0, 7), 0, 100))
+    assert out[0, 0, 3].max() == 100.0
+    with pytest.raises(ValueError, match="lags"):
+        forecaster.finish(change, None)  # a change is not a forecast
 
 
 def test_seasonal_naive_repeats_yesterday_and_falls_back_to_naive() -> None:

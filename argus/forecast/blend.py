@@ -3,8 +3,8 @@
 A small TFT trained for minutes on CPU loses to naive and seasonal naive on some targets (CPU %
 of VMs whose load is a random walk at 1 h and a daily cycle at 8 h); the three forecasts err in
 different ways, so a weighted mean of them is often better than any one of them. The weights
-(convex, on a 0.1 grid) are chosen per target and horizon block on the validation split, by the
-same forecasts the quantile calibration learns from, minimising MASE as the benchmarks compute
+(convex, on a 0.1 grid) are chosen per target and horizon block on the model's forecasts of the
+last week of its data (`argus.forecast.calibration`), minimising MASE as the benchmarks compute
 it (see `learn_blend`). The whole quantile band moves with its median, so the calibration's
 spread factors still apply. Weights (1, 0, 0) are the network alone. Measured gains and losses:
 docs/benchmarks.md, "Blend and calibration".

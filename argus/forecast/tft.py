@@ -591,12 +591,13 @@ class TFTForecaster:
         return found if isinstance(found, dict) else None
 
     def calibrate(self, frame: pd.DataFrame, start: str | pd.Timestamp) -> dict[str, Any] | None:
-        """Learn the blend and the quantile spread factors from forecasts of `frame`'s data
-        from `start` on (`argus.forecast.calibration`).
+        """Learn the blend (from forecasts of the last week of `frame`'s data, or from `start`
+        on if that is longer) and the quantile spread factors (from forecasts from `start` on;
+        `argus.forecast.calibration`).
 
-        `start` must be held-out data (the validation split `fit` reports), never the period
-        a model is evaluated on. Replaces the current calibration; returns it (None: too few
-        forecasts to learn from, and predictions are left uncalibrated).
+        `start` must be held-out data (the validation split `fit` reports), and `frame` must end
+        before the period a model is evaluated on. Replaces the current calibration; returns it
+        (None: too few forecasts to learn from, and predictions are left uncalibrated).
         """
         step = int(pd.Timestamp(start).value // STEP_NS)
         return self._calibrate_grid(to_grid(frame), step)
