@@ -53,7 +53,10 @@ class Settings(BaseModel):
     max_body_mb: float = Field(default=10.0, gt=0, description="largest accepted request body")
     retention_days: int = Field(default=30, ge=1, description="metrics older than this are purged")
     window_steps: int = Field(
-        default=2016, ge=12, description="5-minute steps kept in memory per server (7 days)"
+        default=2304,
+        ge=12,
+        description="5-minute steps kept in memory per server (8 days: the TFT's seasonal "
+        "covariates read the same time on each of the last 7 days before its 12-hour encoder)",
     )
     warmup_records: int = Field(
         default=100, ge=1, description="records the window needs before predictions start"

@@ -116,7 +116,13 @@ def main() -> None:
         default=1,
         help="torch threads (as `argus train --torch-threads`, whose default is 1)",
     )
-    parser.add_argument("--no-lag", action="store_true", help="drop the day-ago covariates")
+    parser.add_argument("--no-lag", action="store_true", help="drop the seasonal covariates")
+    parser.add_argument(
+        "--seasonal-days",
+        type=int,
+        default=TFTConfig.seasonal_days,
+        help="days whose median at the same time of day is the seasonal covariate",
+    )
     parser.add_argument("--every-hours", type=float, default=6.0)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
@@ -157,6 +163,7 @@ def main() -> None:
         learning_rate=args.learning_rate,
         max_encoder_length=args.encoder,
         seasonal_covariates=not args.no_lag,
+        seasonal_days=args.seasonal_days,
         calibrate=not args.no_calibrate,
     )
     started = time.monotonic()

@@ -102,7 +102,13 @@ def train(
     ] = None,
     epochs: Annotated[int, typer.Option(envvar="ARGUS_EPOCHS", min=1, help="Epochs.")] = 10,
     max_minutes: Annotated[
-        float, typer.Option(envvar="ARGUS_MAX_MINUTES", min=0.1, help="Time cap for training.")
+        float,
+        typer.Option(
+            envvar="ARGUS_MAX_MINUTES",
+            min=0.1,
+            help="Time cap for training: the network trains for 90 % of it, then the blend and "
+            "calibration are learnt.",
+        ),
     ] = 2.5,
     seed: Annotated[int, typer.Option(envvar="ARGUS_SEED", help="Random seed.")] = 42,
     incremental: Annotated[
@@ -123,8 +129,9 @@ def train(
         typer.Option(
             "--seasonal-target/--level-target",
             envvar="ARGUS_SEASONAL_TARGET",
-            help="Forecast each metric's change since the same time the day before (a correction "
-            "to 'same time yesterday'), or its level (for servers without a daily rhythm).",
+            help="Forecast each metric's departure from its usual level at that time (the median "
+            "of the same time on the last 7 days), or its level (for servers without a daily "
+            "rhythm).",
         ),
     ] = True,
     torch_threads: ThreadsOpt = None,

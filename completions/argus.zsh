@@ -138,7 +138,7 @@ _argus() {
                 '--config[TOML config file.]:value:' \
                 '--name[Model name (default tft-<utc>).]:value:' \
                 '--epochs[Epochs.]:value:' \
-                '--max-minutes[Time cap for training.]:value:' \
+                '--max-minutes[Time cap for training\: the network trains for 90 % of it, then the blend and calibration are learnt.]:value:' \
                 '--seed[Random seed.]:value:' \
                 '--incremental[Continue the current model'\''s weights.]' \
                 '--no-incremental[Continue the current model'\''s weights.]' \
@@ -146,8 +146,8 @@ _argus() {
                 '--no-activate[Make the new model current.]' \
                 '--hidden-size[TFT hidden size.]:value:' \
                 '--batches-per-epoch[Batches per epoch.]:value:' \
-                '--seasonal-target[Forecast each metric'\''s change since the same time the day before (a correction to '\''same time yesterday'\''), or its level (for servers without a daily rhythm).]' \
-                '--level-target[Forecast each metric'\''s change since the same time the day before (a correction to '\''same time yesterday'\''), or its level (for servers without a daily rhythm).]' \
+                '--seasonal-target[Forecast each metric'\''s departure from its usual level at that time (the median of the same time on the last 7 days), or its level (for servers without a daily rhythm).]' \
+                '--level-target[Forecast each metric'\''s departure from its usual level at that time (the median of the same time on the last 7 days), or its level (for servers without a daily rhythm).]' \
                 '--torch-threads[torch threads.]:value:' \
                 '--json[Print JSON for scripts.]' \
                 '--progress-file[Also append each progress report to this file as a JSON line.]:value:'

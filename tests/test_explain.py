@@ -55,7 +55,7 @@ def less_memory(frame: pd.DataFrame) -> pd.DataFrame:
 def test_stars_and_feature_names() -> None:
     assert stars(1.0) == "★★★★★" and stars(0.62) == "★★★☆☆" and stars(0.34) == "★★☆☆☆"
     assert stars(0.0) == "☆☆☆☆☆"
-    assert feature_of("mem_pct_lag1d") == "mem_pct_yesterday"
+    assert feature_of("mem_pct_lag1d") == "mem_pct_seasonal"
     assert feature_of("tod_cos") == "time_of_day" and feature_of("dow_sin") == "day_of_week"
     assert feature_of("load") == "load"
 

@@ -97,3 +97,22 @@ def test_one_server_in_an_incident_does_not_choose_the_weights() -> None:
     median[servers == 0] = -1000.0
     blend = learn_blend(median, anchors, actual, np.ones((n, 1)), servers, ("cpu_pct",), (4,))
     assert blend.weights["cpu_pct"] == [[0.0, 0.0, 1.0]]
+
+
+def test_a_blend_barely_better_than_the_network_is_not_chosen() -> None:
+    # The network errs by 1.0 everywhere, yesterday by 0.99 (1.0 on one server in 100), the
+    # last value by 5: yesterday alone would win 1 % of the score, which is noise.
+    n, horizon = 400, 4
+    servers = np.arange(n) % 100
+    actual = np.zeros((n, 1, horizon))
+    median = np.full((n, 1, horizon), 1.0)
+    anchors = np.zeros((n, 1, horizon, 2))
+    anchors[..., 0] = 5.0  # the last value: far off
+    anchors[..., 1] = np.where(servers == 0, 1.0, 0.99)[:, None, None]
+    scale = np.ones((n, 1))
+    blend = learn_blend(median, anchors, actual, scale, servers, ("cpu_pct",), (4,))
+    assert blend.weights["cpu_pct"] == [[1.0, 0.0, 0.0]]
+    # ... and one that beats it by more than the tolerance is
+    anchors[..., 1] = 0.5
+    blend = learn_blend(median, anchors, actual, scale, servers, ("cpu_pct",), (4,))
+    assert blend.weights["cpu_pct"] == [[0.0, 0.0, 1.0]]

@@ -77,23 +77,40 @@ def test_fast_path_gives_the_dataset_paths_forecasts(model: TFTForecaster) -> No
     np.testing.assert_allclose(fast.values, slow.values, rtol=1e-4, atol=1e-4)
 
 
-def test_history_before_the_model_takes_the_dataset_path(
-    model: TFTForecaster, monkeypatch: pytest.MonkeyPatch
+def test_fast_path_reads_a_week_of_seasonal_values_like_the_dataset_path(
+    model: TFTForecaster,
 ) -> None:
-    # Data reaching back before the model's first training step: the dataset cuts such
-    # history at min_prediction_idx, so those servers are forecast by the dataset path.
-    old = synthetic_fleet(servers=2, days=1.0, seed=4, start="2023-12-31T02:00")
-    calls: list[int] = []
-    original = TFTForecaster._predict_dataset
+    assert model.config.seasonal_days == 7
+    feed = synthetic_fleet(servers=3, days=9.0, seed=2, start="2024-01-02")
+    feed = feed.drop(feed.sample(frac=0.2, random_state=1).index)  # odd and even day counts
+    lost_day = (feed["server_name"] == "ppdb01") & (
+        feed["timestamp"].between("2024-01-05", "2024-01-06")
+    )
+    feed = feed[~lost_day]  # a server missing a whole day: six days or fewer at some steps
+    buckets = fast_predict.bucket_frame(feed, model.config.history_steps)
+    win = fast_predict.windows(buckets, np.arange(len(buckets.names)), model.config)
+    assert fast_predict.served(model.network, win).all()  # the network, not the fallback
+    fast = model.predict(feed)
+    slow_model = copy.copy(model)
+    slow_model.use_fast_path = False
+    slow = slow_model.predict(feed)
+    assert set(fast.models) == {model.name}
+    np.testing.assert_allclose(fast.values, slow.values, rtol=1e-4, atol=1e-4)
 
-    def spy(self: TFTForecaster, frame: pd.DataFrame):  # noqa: ANN202
-        calls.append(frame["server_name"].nunique())
-        return original(self, frame)
 
-    monkeypatch.setattr(TFTForecaster, "_predict_dataset", spy)
-    fast = model.predict(old)
-    assert calls == [2]
-    assert set(fast.models) == {"tft:unsaved"} and np.isfinite(fast.values).all()
+def test_history_older_than_the_models_training_data_is_forecast_alike(
+    model: TFTForecaster,
+) -> None:
+    # the dataset's `min_prediction_idx` (the training split's start) used to cut such history,
+    # and to leave nothing to forecast when all of it was older (a replay of old data)
+    partly = synthetic_fleet(servers=2, days=1.0, seed=4, start="2023-12-31T02:00")
+    wholly = synthetic_fleet(servers=2, days=1.5, seed=4, start="2023-06-01")
+    slow_model = copy.copy(model)
+    slow_model.use_fast_path = False
+    for feed in (partly, wholly):
+        fast, slow = model.predict(feed), slow_model.predict(feed)
+        assert set(fast.models) == set(slow.models) == {"tft:unsaved"}
+        np.testing.assert_allclose(fast.values, slow.values, rtol=1e-4, atol=1e-4)
 
 
 def test_the_lean_copy_leaves_the_network_as_it_was(model: TFTForecaster) -> None:

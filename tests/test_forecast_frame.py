@@ -13,6 +13,7 @@ from argus.forecast.frame import (
     add_covariates,
     future_lags,
     future_rows,
+    median_of_days,
     network_frame,
     to_grid,
 )
@@ -44,6 +45,32 @@ def test_day_ago_covariate_is_the_value_288_steps_earlier() -> None:
     assert grid["cpu_pct_lag1d"].iloc[300] == grid["cpu_pct"].iloc[12]
 
 
+def test_seasonal_covariate_is_the_median_of_the_same_time_on_previous_days() -> None:
+    grid = to_grid(synthetic_fleet(servers=1, days=9))
+    row = 8 * DAY_STEPS + 40
+    missing = row - 3 * DAY_STEPS  # a bucket lost three days before: six days remain
+    cpu = grid["cpu_pct"].to_numpy()
+    week = cpu[[row - d * DAY_STEPS for d in range(1, 8)]]
+    assert add_covariates(grid, 7)["cpu_pct_lag1d"].iloc[row] == np.median(week)
+    gapped = add_covariates(grid.drop(index=missing), 7).set_index("time_idx")
+    six = np.delete(week, 2)  # an even count: the mean of the middle two
+    assert gapped.loc[grid["time_idx"].iloc[row], "cpu_pct_lag1d"] == np.median(six)
+    # one day of history: the day before (fewer days than asked use the ones there are)
+    assert add_covariates(grid, 7)["cpu_pct_lag1d"].iloc[300] == cpu[12]
+
+
+def test_median_of_days_is_nanmedian() -> None:
+    rng = np.random.default_rng(0)
+    stack = rng.normal(size=(500, 7))
+    stack[rng.random(stack.shape) < 0.3] = np.nan
+    stack[:5] = np.nan  # no day at all: NaN
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        expect = np.nanmedian(stack, axis=-1)
+    np.testing.assert_array_equal(median_of_days(stack), expect)
+    one = rng.normal(size=(50, 1))
+    np.testing.assert_array_equal(median_of_days(one)[:, None], one)  # one day: itself
+
+
 def test_a_differenced_frame_holds_the_change_since_a_day_before() -> None:
     grid = to_grid(synthetic_fleet(servers=2, days=2))
     levels, changes = network_frame(grid, False), network_frame(grid, True)
@@ -68,6 +95,9 @@ def test_models_saved_before_differencing_still_forecast_levels() -> None:
     assert TFTConfig.from_dict(saved).differenced
     del saved["seasonal_target"]  # a metadata.json written before the option existed
     assert not TFTConfig.from_dict(saved).differenced
+    del saved["seasonal_days"]  # ... or before the seasonal covariate was a week's median
+    assert TFTConfig.from_dict(saved).seasonal_days == 1
+    assert TFTConfig.from_dict(saved).history_steps == TFTConfig.max_encoder_length + DAY_STEPS
     assert not TFTConfig(seasonal_covariates=False).differenced  # nothing to difference by
 
 

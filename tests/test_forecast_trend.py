@@ -40,14 +40,17 @@ def test_a_steady_memory_climb_is_extrapolated_along_its_line() -> None:
     assert served.model_of("leak") == "baseline" + TREND_SUFFIX
     assert served.model_of("calm") == "baseline"
     np.testing.assert_array_equal(served.values[1], plain.values[1])
-    # the median is yesterday's value + the least-squares line of the last hour's seasonal
-    # difference, extrapolated (np.polyfit as the independent reference)
+    # the median is the usual level (the median of the same time on the previous days that
+    # the three days of history hold: two for the last hour, three for the next two hours)
+    # + the least-squares line of the last hour's difference from it, extrapolated
+    # (np.polyfit as the independent reference)
     mem = leak.values[:, MEM]
-    d = mem[-12:] - mem[-12 - DAY_STEPS : -DAY_STEPS]
-    fit_slope, fit_level = np.polyfit(np.arange(12), d, 1)
+    past = np.median([mem[-12 - d * DAY_STEPS : -d * DAY_STEPS] for d in (1, 2)], axis=0)
+    fit_slope, fit_level = np.polyfit(np.arange(12), mem[-12:] - past, 1)
     assert fit_slope == pytest.approx(slope, abs=0.1)
     line = fit_level + fit_slope * (11 + np.arange(1, 25))
-    expected = np.minimum(mem[-DAY_STEPS : -DAY_STEPS + 24] + line, 100.0)
+    usual = np.median([mem[STEPS - d * DAY_STEPS + np.arange(24)] for d in (1, 2, 3)], axis=0)
+    expected = np.minimum(usual + line, 100.0)
     np.testing.assert_allclose(served.median("leak", "mem_pct")[:24], expected, atol=1e-9)
     assert served.median("leak", "mem_pct")[-1] == 100.0  # clipped at the physical limit
     # the band widens with the horizon (slope uncertainty)
@@ -110,3 +113,19 @@ def test_a_workload_climb_steeper_than_any_of_the_reference_day_is_extrapolated(
     # without a reference day (3 h of history) a workload climb is not extrapolated
     short = ServerSeries("runaway", "Database", runaway.start, runaway.values[-36:])
     assert forecast([short], TrendRule()).model_of("runaway") == "baseline"
+
+
+def test_a_monday_morning_ramp_after_a_quiet_weekend_is_no_drift() -> None:
+    week = 8 * DAY_STEPS
+    rng = np.random.default_rng(3)
+    values = np.tile([30.0, 60.0, 2.0, 3.0, 1.0, 50.0], (week, 1)) + rng.normal(0, 0.3, (week, 6))
+    ramp = 0.5 * np.arange(1, 13)
+    for day in range(8):  # days 0-4 and 7 are working days (7 is today), 5 and 6 the weekend
+        end = (day + 1) * DAY_STEPS
+        if day not in (5, 6):
+            values[end - 12 : end, MEM] += ramp
+    monday = ServerSeries("monday", "Database", 2_000_000, values)
+    assert forecast([monday], TrendRule()).model_of("monday") == "baseline"
+    # measured against yesterday (a Sunday) alone, the same ramp looks like a climb
+    yesterday_only = forecast([monday], TrendRule(seasonal_days=1))
+    assert yesterday_only.model_of("monday") == "baseline" + TREND_SUFFIX

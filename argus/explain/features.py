@@ -12,9 +12,9 @@ STAR_COUNT = 5
 TIME_OF_DAY = "time_of_day"
 DAY_OF_WEEK = "day_of_week"
 WINDOW_POSITION = "window_position"
-YESTERDAY_SUFFIX = "_yesterday"
+SEASONAL_SUFFIX = "_seasonal"
 
-# The targets' user-facing descriptions; a lag covariate adds "(same time yesterday)".
+# The targets' user-facing descriptions; a seasonal covariate adds "(same time, previous days)".
 TARGET_LABELS: dict[str, str] = {
     "cpu_pct": "CPU busy %",
     "mem_pct": "Memory used %",
@@ -39,17 +39,17 @@ _NETWORK_INPUTS: dict[str, str] = {
 
 
 def feature_of(network_input: str) -> str:
-    """The user-facing feature a network input belongs to (e.g. mem_pct_lag1d -> ...yesterday)."""
+    """The user-facing feature a network input belongs to (e.g. mem_pct_lag1d -> ..._seasonal)."""
     if network_input in _NETWORK_INPUTS:
         return _NETWORK_INPUTS[network_input]
     if network_input.endswith(LAG_SUFFIX):
-        return network_input.removesuffix(LAG_SUFFIX) + YESTERDAY_SUFFIX
+        return network_input.removesuffix(LAG_SUFFIX) + SEASONAL_SUFFIX
     return network_input
 
 
 def metric_of(feature: str) -> str | None:
     """The forecast target a feature is about (its own history or its lag), else None."""
-    base = feature.removesuffix(YESTERDAY_SUFFIX)
+    base = feature.removesuffix(SEASONAL_SUFFIX)
     return base if base in TARGETS else None
 
 
@@ -58,7 +58,8 @@ def label_of(feature: str) -> str:
         return TARGET_LABELS[feature]
     metric = metric_of(feature)
     if metric is not None:
-        return f"{TARGET_LABELS[metric]} (same time yesterday)"
+        # the median of the same time on the model's `seasonal_days` days (1: yesterday)
+        return f"{TARGET_LABELS[metric]} (same time on the previous days)"
     return OTHER_LABELS.get(feature, feature)
 
 

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import torch
-from pytorch_forecasting import TimeSeriesDataSet
 
 from argus.catalogue import TARGETS
 from argus.explain.network_types import NetworkWeights
@@ -30,6 +29,7 @@ from argus.forecast.frame import (
     steps_to_timestamps,
     trim_history,
 )
+from argus.forecast.tft import prediction_dataset
 
 if TYPE_CHECKING:
     from argus.forecast.tft import TFTForecaster
@@ -44,7 +44,7 @@ def network_input(forecaster: TFTForecaster, grid: pd.DataFrame) -> pd.DataFrame
     cfg = forecaster.config
     hist = trim_history(grid, cfg.history_steps)
     full = pd.concat([hist, future_rows(hist, cfg.horizon)], ignore_index=True)
-    full = network_frame(full, cfg.differenced)
+    full = network_frame(full, cfg.differenced, cfg.seasonal_days)
     full = full.sort_values(["server", "time_idx"], kind="stable")
     return trim_history(full, cfg.max_encoder_length + cfg.horizon)
 
@@ -100,8 +100,7 @@ def _fast_batch(forecaster: TFTForecaster, grid: pd.DataFrame) -> _Batch | None:
         return None
     buckets = fast_predict.bucket_frame(grid_to_feed(grid), cfg.history_steps)
     win = fast_predict.windows(buckets, np.arange(len(buckets.names)), cfg)
-    served, early = fast_predict.routing(network, win)
-    if not served.all() or early.any():  # as predict() would: the dataset path
+    if not fast_predict.served(network, win).all():  # as predict() would: the fallback
         return None
     x = fast_predict.network_inputs(network, win, cfg.horizon)
     lags = win.future_lags(cfg.horizon) if cfg.differenced else None
@@ -112,9 +111,7 @@ def _dataset_batch(forecaster: TFTForecaster, grid: pd.DataFrame) -> _Batch:
     """The same batch through pytorch-forecasting's `TimeSeriesDataSet` (the reference path)."""
     cfg = forecaster.config
     full = network_input(forecaster, grid)
-    dataset = TimeSeriesDataSet.from_parameters(
-        forecaster.network.dataset_parameters, full, predict=True, stop_randomization=True
-    )
+    dataset = prediction_dataset(forecaster.network, full)
     loader = dataset.to_dataloader(train=False, batch_size=len(dataset), num_workers=0)
     x, _ = next(iter(loader))
     servers = tuple(str(s) for s in dataset.decoded_index["server"])

@@ -5,7 +5,8 @@ of VMs whose load is a random walk at 1 h and a daily cycle at 8 h); the three f
 different ways, so a weighted mean of them is often better than any one of them. The weights
 (convex, on a 0.1 grid) are chosen per target and horizon block on the model's forecasts of the
 last week of its data (`argus.forecast.calibration`), minimising MASE as the benchmarks compute
-it (see `learn_blend`). The whole quantile band moves with its median, so the calibration's
+it (see `learn_blend`), with the most network weight among those within 2 % of the best score.
+The whole quantile band moves with its median, so the calibration's
 spread factors still apply. Weights (1, 0, 0) are the network alone. Measured gains and losses:
 docs/benchmarks.md, "Blend and calibration".
 """
@@ -23,6 +24,9 @@ from argus.forecast.frame import DAY_STEPS
 COMPONENTS: tuple[str, ...] = ("tft", "naive", "seasonal_naive")
 GRID_STEP = 0.1
 MIN_SAMPLES = 50  # fewer validation errors than this in a block: keep the network alone
+# A blend must beat the network by more than this share of its score to be chosen over a
+# blend with more network in it: on a flat score the weights are noise (docs/benchmarks.md).
+TOLERANCE = 0.02
 
 
 def weight_grid(step: float = GRID_STEP) -> np.ndarray:
@@ -116,7 +120,8 @@ def learn_blend(
     scale (n, T): the series' mean absolute one-step difference before the origin, and
     servers (n,): which server each forecast is of. The score is MASE as the benchmarks
     compute it: the scaled absolute error averaged per server, then the median over servers,
-    so a few servers in an incident do not choose the weights for the whole fleet.
+    so a few servers in an incident do not choose the weights for the whole fleet. Of the
+    weights within `TOLERANCE` of the best score, those with the most network weight win.
     """
     grid = weight_grid()
     codes = np.unique(servers, return_inverse=True)[1]  # servers as 0..S-1
@@ -137,9 +142,17 @@ def learn_blend(
             per = np.broadcast_to(scale[:, t, None], y.shape)[ok]
             err = np.abs(pred - y[ok][:, None]) / per[:, None]
             owner = np.broadcast_to(codes[:, None], y.shape)[ok]
-            best = grid[int(np.argmin(_median_of_server_means(err, owner)))]
+            best = grid[_most_network_near_best(_median_of_server_means(err, owner), grid)]
             weights[target].append([round(float(v), 2) for v in best])
     return Blend(tuple(block_ends), weights)
+
+
+def _most_network_near_best(scores: np.ndarray, grid: np.ndarray) -> int:
+    """The row of `grid` with the most network weight among those scoring within
+    `TOLERANCE` of the best (the best score among those)."""
+    near = scores <= scores.min() * (1 + TOLERANCE)
+    top = grid[:, 0] == grid[near, 0].max()
+    return int(np.argmin(np.where(near & top, scores, np.inf)))
 
 
 def _median_of_server_means(err: np.ndarray, owner: np.ndarray) -> np.ndarray:

@@ -70,7 +70,9 @@ def learn_calibration(
     cfg = model.config
     first, last = int(grid["time_idx"].min()), int(grid["time_idx"].max())
     origins = _origins(start, last, CALIBRATION_EVERY)
-    blend_from = max(first + cfg.history_steps, min(start, last - BLEND_DAYS * DAY_STEPS))
+    # an origin needs the encoder and a day before it (fewer seasonal days than served is fine)
+    ready = first + cfg.max_encoder_length + DAY_STEPS
+    blend_from = max(ready, min(start, last - BLEND_DAYS * DAY_STEPS))
     earlier = _origins(blend_from, start, 2 * CALIBRATION_EVERY) if blend else []
     found = validation_forecasts(model, grid, earlier + origins)
     if found is None:

@@ -40,10 +40,12 @@ from argus.forecast.frame import (
     LAG_COVARIATES,
     LAG_SUFFIX,
     STEP_NS,
+    TARGET_FIELDS,
     TIME_COVARIATES,
     ServerSeries,
-    _derive_targets,
     _naive_utc,
+    median_of_days,
+    target_array,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -102,6 +104,8 @@ def _stamps_ns(values: pd.Series) -> np.ndarray:
 
 def _segment_fill(values: np.ndarray, starts: np.ndarray, reverse: bool) -> np.ndarray:
     """Forward (or backward) fill NaNs of `values` (rows, cols) within row segments."""
+    if np.isfinite(values).all():
+        return values
     rows = len(values)
     seg = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
     out = values.copy()
@@ -151,11 +155,14 @@ def bucket_frame(frame: pd.DataFrame, history_steps: int) -> Buckets:
     keep = stamps > last[codes] - STEP_NS * (history_steps + 1)
     rows = np.flatnonzero(keep)
     codes, stamps = codes[rows], stamps[rows]
-    kept = frame if len(rows) == len(frame) else frame.iloc[rows]  # a copy costs ~0.1 s
-    values = _derive_targets(kept).to_numpy(np.float64)
+    # only the fields the targets are read from (copying whole rows costs ~0.3 s at 2 M rows)
+    fields = {c: frame[c].to_numpy()[rows] for c in TARGET_FIELDS if c in frame}
+    values = target_array(fields, len(rows))
     tidx = stamps // STEP_NS
-    order = np.lexsort((tidx, codes))
-    codes, tidx, values, rows = codes[order], tidx[order], values[order], rows[order]
+    ordered = (np.diff(codes) > 0) | ((np.diff(codes) == 0) & (np.diff(tidx) >= 0))
+    if not ordered.all():  # feeds usually arrive server by server in time order
+        order = np.lexsort((tidx, codes))
+        codes, tidx, values, rows = codes[order], tidx[order], values[order], rows[order]
     new = np.ones(len(tidx), dtype=bool)
     new[1:] = (codes[1:] != codes[:-1]) | (tidx[1:] != tidx[:-1])
     firsts = np.flatnonzero(new)
@@ -207,7 +214,7 @@ class Windows:
     features: dict[str, np.ndarray]  # name -> (n, max_encoder + horizon) raw values
 
     def future_lags(self, horizon: int) -> np.ndarray:
-        """(n, targets, horizon): the day-ago covariate of each forecast step."""
+        """(n, targets, horizon): the seasonal covariate of each forecast step."""
         at = self.encoder_lengths[:, None] + np.arange(horizon)[None, :]
         return np.stack(
             [np.take_along_axis(self.features[t + LAG_SUFFIX], at, axis=1) for t in TARGETS],
@@ -281,8 +288,9 @@ def windows(buckets: Buckets, servers: np.ndarray, cfg: Any) -> Windows:
 
     History is each server's last `history_steps` steps; the encoder starts at the first
     observed bucket of its last `max_encoder_length` steps; a gap repeats the previous row
-    (every feature, as the dataset does); the day-ago covariate is the observed value 288 steps
-    earlier, else the latest earlier one, else the server's first value in the history.
+    (every feature, as the dataset does); the seasonal covariate is the median of the observed
+    values 1 to `seasonal_days` days earlier, else the latest earlier one, else the server's
+    first value in the history.
     """
     hist, enc, horizon = cfg.history_steps, cfg.max_encoder_length, cfg.horizon
     n, width = len(servers), hist + horizon
@@ -304,25 +312,26 @@ def windows(buckets: Buckets, servers: np.ndarray, cfg: Any) -> Windows:
     is_row = observed.copy()
     is_row[:, hist:] = True
     first_row = np.argmax(observed, axis=1)  # first observed position of the history
-    lag = _lag_covariate(values, observed, is_row, first_row)
+    lag = _lag_covariate(values, is_row, first_row, cfg.seasonal_days, hist - enc)
     # the window: positions [start, width) with start = first observed in the last `enc` steps
     in_enc = observed[:, hist - enc : hist]
     start = hist - enc + np.argmax(in_enc, axis=1)
     enc_len = hist - start
     span = enc + horizon
-    offs = start[:, None] + np.arange(span)[None, :]
-    offs = np.minimum(offs, width - 1)
-    # a gap repeats the latest row at or before it
-    rep = np.where(is_row, np.arange(width)[None, :], -1)
+    edge = hist - enc  # no window starts before it
+    offs = start[:, None] + np.arange(span)[None, :] - edge
+    offs = np.minimum(offs, width - 1 - edge)
+    # a gap repeats the latest row at or before it (each window starts at a row)
+    rep = np.where(is_row[:, edge:], np.arange(edge, width)[None, :], -1)
     rep = np.maximum.accumulate(rep, axis=1)
     src = np.take_along_axis(rep, offs, axis=1)
     tau = base[:, None] + src
     take = np.arange(n)[:, None]
     feats: dict[str, np.ndarray] = {}
     for t, name in enumerate(TARGETS):
-        feats[name + LAG_SUFFIX] = lag[take, src, t]
+        feats[name + LAG_SUFFIX] = lag[take, src - edge, t]
         feats[name] = values[take, src, t]
-        if cfg.differenced:  # frame.seasonal_difference: the change since a day before
+        if cfg.differenced:  # frame.seasonal_difference: the departure from the seasonal value
             feats[name] = feats[name] - feats[name + LAG_SUFFIX]
     minutes = (tau * STEP_MINUTES) % (24 * 60)
     day = (tau // DAY_STEPS + 3) % 7  # 1970-01-01 was a Thursday
@@ -340,33 +349,48 @@ def windows(buckets: Buckets, servers: np.ndarray, cfg: Any) -> Windows:
     )
 
 
-def routing(network: Any, w: Windows) -> tuple[np.ndarray, np.ndarray]:
-    """(served, early) masks over `w`: which windows the network serves at all, and which of
-    those must take the `TimeSeriesDataSet` path.
+def served(network: Any, w: Windows) -> np.ndarray:
+    """Which windows of `w` the network serves: those with its minimum encoder length."""
+    return w.encoder_lengths >= network.dataset_parameters["min_encoder_length"]
 
-    History older than the model's first training step is cut differently by the dataset
-    (`min_prediction_idx`); such servers (replays of old data) take that path.
+
+def _day_median(values: np.ndarray, days: int, lo: int) -> np.ndarray:
+    """(n, width - lo, targets): `frame.add_covariates`'s median of the observed values at the
+    same time on each of the `days` days before every dense position from `lo` on.
+
+    `values` is NaN where no bucket was observed; its future rows (which hold the last value)
+    are never read, as they lie less than a day after the history.
     """
-    params = network.dataset_parameters
-    served = w.encoder_lengths >= params["min_encoder_length"]
-    start = w.first_prediction - w.encoder_lengths
-    return served, served & (start < int(params["min_prediction_idx"]))
+    n, width, targets = values.shape
+    stack = np.full((n, width - lo, targets, days), np.nan)
+    for d in range(1, days + 1):
+        first = lo - d * DAY_STEPS  # source of position lo
+        skip = max(0, -first)
+        if skip < width - lo:
+            stack[:, skip:, :, d - 1] = values[:, first + skip : width - d * DAY_STEPS]
+    return median_of_days(stack)
 
 
 def _lag_covariate(
-    values: np.ndarray, observed: np.ndarray, is_row: np.ndarray, first_row: np.ndarray
+    values: np.ndarray, is_row: np.ndarray, first_row: np.ndarray, days: int, lo: int
 ) -> np.ndarray:
-    """`frame.add_covariates`'s day-ago value at every dense position (rows only matter)."""
+    """(n, width - lo, targets): `frame.add_covariates`'s seasonal value at the dense positions
+    from `lo` on (the windows start there; only rows matter)."""
     n, width, _ = values.shape
-    lag = np.full_like(values, np.nan)
-    lag[:, DAY_STEPS:] = np.where(observed[:, :-DAY_STEPS, None], values[:, :-DAY_STEPS], np.nan)
-    lag[~is_row] = np.nan
+    lag = _day_median(values, days, lo)
+    lag[~is_row[:, lo:]] = np.nan
     # forward fill along time (non-rows are NaN, so a row takes the latest earlier row's value)
     got = np.isfinite(lag[..., 0])
-    idx = np.maximum.accumulate(np.where(got, np.arange(width)[None, :], -1), axis=1)
+    idx = np.maximum.accumulate(np.where(got, np.arange(width - lo)[None, :], -1), axis=1)
     filled = lag[np.arange(n)[:, None], np.maximum(idx, 0)]
     firsts = values[np.arange(n), first_row]  # (n, targets)
-    return np.where((idx >= 0)[..., None], filled, firsts[:, None, :])
+    out = np.where((idx >= 0)[..., None], filled, firsts[:, None, :])
+    # a row with no earlier value from `lo` on takes the latest before `lo` (short histories)
+    redo = np.flatnonzero((idx < 0).any(axis=1))
+    if len(redo) and lo > 0:
+        whole = _lag_covariate(values[redo], is_row[redo], first_row[redo], days, 0)
+        out[redo] = whole[:, lo:]
+    return out
 
 
 def network_inputs(network: Any, w: Windows, horizon: int) -> dict[str, Any]:

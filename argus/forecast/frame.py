@@ -32,6 +32,13 @@ _DIRECT_FIELDS = {
     "load": "load_average",
     "disk_pct": "disk_usage_pct",
 }
+# Every feed field the targets are derived from.
+TARGET_FIELDS: tuple[str, ...] = (
+    "cpu_idle_pct",
+    "cpu_user_pct",
+    "cpu_sys_pct",
+    *_DIRECT_FIELDS.values(),
+)
 
 
 def read_feed_file(path: Path) -> pd.DataFrame:
@@ -52,19 +59,32 @@ def _naive_utc(values: pd.Series) -> pd.Series:
     return stamps.dt.tz_localize(None).astype("datetime64[ns]")
 
 
-def _derive_targets(frame: pd.DataFrame) -> pd.DataFrame:
-    """argus.catalogue.derive_targets, column-wise; a field the frame lacks gives NaN."""
-    nan = pd.Series(np.nan, index=frame.index)
+def target_array(fields: dict[str, np.ndarray], rows: int) -> np.ndarray:
+    """(rows, targets): argus.catalogue.derive_targets on feed columns; a field not given,
+    or a value that is not a number, gives NaN."""
 
-    def col(name: str) -> pd.Series:
-        return pd.to_numeric(frame[name], errors="coerce") if name in frame else nan
+    def col(name: str) -> np.ndarray:
+        if name not in fields:
+            return np.full(rows, np.nan)
+        values = fields[name]
+        if values.dtype.kind in "fiub":
+            return values.astype(np.float64)
+        return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64)
 
+    out = np.empty((rows, len(TARGETS)))
     cpu = 100.0 - col("cpu_idle_pct")
     # Without idle, user + sys + iowait is the same quantity (DESIGN.md §2).
-    cpu = cpu.fillna(col("cpu_user_pct") + col("cpu_sys_pct") + col("cpu_iowait_pct"))
-    out = {"cpu_pct": cpu}
-    out.update({target: col(field) for target, field in _DIRECT_FIELDS.items()})
-    return pd.DataFrame(out, index=frame.index)[list(TARGETS)].astype("float64")
+    busy = col("cpu_user_pct") + col("cpu_sys_pct") + col("cpu_iowait_pct")
+    out[:, TARGETS.index("cpu_pct")] = np.where(np.isnan(cpu), busy, cpu)
+    for target, field in _DIRECT_FIELDS.items():
+        out[:, TARGETS.index(target)] = col(field)
+    return out
+
+
+def _derive_targets(frame: pd.DataFrame) -> pd.DataFrame:
+    """`target_array` of a feed frame, as a frame with its index."""
+    fields = {c: frame[c].to_numpy() for c in TARGET_FIELDS if c in frame}
+    return pd.DataFrame(target_array(fields, len(frame)), index=frame.index, columns=list(TARGETS))
 
 
 def to_grid(frame: pd.DataFrame) -> pd.DataFrame:
@@ -98,7 +118,12 @@ def to_grid(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def forward_fill(values: np.ndarray, axis: int = 0) -> np.ndarray:
-    """Repeat the last finite value over NaN gaps along `axis` (leading NaNs stay NaN)."""
+    """Repeat the last finite value over NaN gaps along `axis` (leading NaNs stay NaN).
+
+    Returns `values` itself when there is nothing to fill (the common case: a full history).
+    """
+    if np.isfinite(values).all():
+        return values
     shape = [1] * values.ndim
     shape[axis] = values.shape[axis]
     idx = np.where(np.isfinite(values), np.arange(values.shape[axis]).reshape(shape), 0)
@@ -126,26 +151,50 @@ def future_rows(grid: pd.DataFrame, horizon: int) -> pd.DataFrame:
     return reps
 
 
-def add_covariates(grid: pd.DataFrame) -> pd.DataFrame:
-    """Add the known covariates: time of day, day of week, and each target one day earlier.
+def median_of_days(stack: np.ndarray) -> np.ndarray:
+    """The median over the last axis of its finite values, NaN where there are none.
 
-    The value one day before a step is known in advance for any horizon up to a day, which
-    lets the model learn a correction to the seasonal-naive forecast. Where that value is
-    missing the latest earlier one is used (still at least a day old, so no leakage); before
-    a server's first full day it is the server's first value.
+    `np.nanmedian`'s result (the mean of the two middle values for an even count) in a fifth
+    of its time; both prediction paths and training use it, so they agree bit for bit.
+    """
+    ok = np.isfinite(stack)
+    count = ok.sum(axis=-1)
+    ordered = np.sort(np.where(ok, stack, np.inf), axis=-1)
+    top = stack.shape[-1] - 1
+    low = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0)[..., None], axis=-1)
+    high = np.take_along_axis(ordered, np.minimum(count // 2, top)[..., None], axis=-1)
+    with np.errstate(invalid="ignore"):
+        return np.where(count > 0, (low[..., 0] + high[..., 0]) / 2, np.nan)
+
+
+def add_covariates(grid: pd.DataFrame, days: int = 1) -> pd.DataFrame:
+    """Add the known covariates: time of day, day of week, and each target's seasonal value.
+
+    The seasonal value of a step is the median of the target at the same time of day on each of
+    the `days` days before it (those observed); with `days` 1 it is the value a day earlier.
+    It is known in advance for any horizon up to a day, which lets the model learn a
+    correction to it. A week's median is the server's usual level at that time: one noisy
+    or unusual day does not move it, and five working days outvote a weekend. Where no such
+    day was observed the latest earlier value is used (still at least a day old, so no
+    leakage); before a server's first full day it is the server's first value.
     """
     out = grid.copy()
-    minutes = (out["time_idx"].to_numpy() * STEP_MINUTES) % (24 * 60)
-    day = (out["time_idx"].to_numpy() // DAY_STEPS + 3) % 7  # 1970-01-01 was a Thursday
+    time_idx = out["time_idx"].to_numpy()
+    minutes = (time_idx * STEP_MINUTES) % (24 * 60)
+    day = (time_idx // DAY_STEPS + 3) % 7  # 1970-01-01 was a Thursday
     out["tod_sin"] = np.sin(2 * np.pi * minutes / (24 * 60))
     out["tod_cos"] = np.cos(2 * np.pi * minutes / (24 * 60))
     out["dow_sin"] = np.sin(2 * np.pi * day / 7)
     out["dow_cos"] = np.cos(2 * np.pi * day / 7)
-    lagged = grid[["server", "time_idx", *TARGETS]].copy()
-    lagged["time_idx"] = lagged["time_idx"] + DAY_STEPS
-    lagged = lagged.rename(columns={t: t + LAG_SUFFIX for t in TARGETS})
-    out = out.merge(lagged, on=["server", "time_idx"], how="left", sort=False)
+    index = pd.MultiIndex.from_arrays([grid["server"], grid["time_idx"]])
+    values = grid[list(TARGETS)].to_numpy(dtype=np.float64)
+    stack = np.full((len(out), len(TARGETS), days), np.nan)
+    for d in range(1, days + 1):
+        at = index.get_indexer(pd.MultiIndex.from_arrays([out["server"], time_idx - d * DAY_STEPS]))
+        layer = stack[..., d - 1]  # a view
+        layer[at >= 0] = values[at[at >= 0]]
     cols = list(LAG_COVARIATES)
+    out[cols] = median_of_days(stack)
     out[cols] = out.groupby("server", sort=False)[cols].ffill()
     firsts = out.groupby("server", sort=False)[list(TARGETS)].transform("first")
     out[cols] = out[cols].fillna(firsts.rename(columns=dict(zip(TARGETS, cols, strict=True))))
@@ -153,12 +202,12 @@ def add_covariates(grid: pd.DataFrame) -> pd.DataFrame:
 
 
 def seasonal_difference(grid: pd.DataFrame) -> pd.DataFrame:
-    """`add_covariates`'s frame with each target replaced by its change since a day before.
+    """`add_covariates`'s frame with each target replaced by its departure from its seasonal value.
 
-    A network trained on these forecasts a correction to seasonal naive: it starts near "the
-    same time yesterday", which minutes of CPU training did not teach a network that forecasts
-    levels (docs/benchmarks.md). Forecasts are turned back into levels by adding the same
-    day-ago covariate (`future_lags`).
+    A network trained on these forecasts a correction to the seasonal value (with one day, to
+    seasonal naive): it starts near "the usual level at that time", which minutes of CPU
+    training did not teach a network that forecasts levels (docs/benchmarks.md). Forecasts are
+    turned back into levels by adding the same covariate (`future_lags`).
     """
     out = grid.copy()
     for target in TARGETS:
@@ -166,14 +215,14 @@ def seasonal_difference(grid: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def network_frame(grid: pd.DataFrame, differenced: bool) -> pd.DataFrame:
+def network_frame(grid: pd.DataFrame, differenced: bool, days: int = 1) -> pd.DataFrame:
     """A grid frame as the network reads it: covariates added, targets differenced if so set."""
-    out = add_covariates(grid)
+    out = add_covariates(grid, days)
     return seasonal_difference(out) if differenced else out
 
 
 def future_lags(full: pd.DataFrame, servers: tuple[str, ...], horizon: int) -> np.ndarray:
-    """(servers, targets, horizon): the day-ago covariate of each server's last `horizon` rows.
+    """(servers, targets, horizon): the seasonal covariate of each server's last `horizon` rows.
 
     `full` is sorted by server and time, with its future rows last (as prediction builds it).
     """

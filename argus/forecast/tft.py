@@ -62,6 +62,10 @@ NETWORK_CLASS = TemporalFusionTransformer
 # Servers per forward pass on the fast path: with the 12 h encoder 64 beat 32 in interleaved
 # runs and 128 was no better (bench/forecast_batch_sizes.py, docs/benchmarks.md).
 FAST_BATCH = 64
+# The time cap bounds the whole fit: the network trains for this share of it, leaving the rest
+# to the blend and calibration that follow (12 s of `argus train`'s 2.5 minutes on the
+# 45-server simulated fleet, docs/benchmarks.md).
+NETWORK_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -75,12 +79,15 @@ class TFTConfig:
     dropout: float = 0.1
     learning_rate: float = 3e-3
     gradient_clip: float = 0.1
-    max_encoder_length: int = 144  # 12 h; the lag covariates carry the day before
+    max_encoder_length: int = 144  # 12 h; the seasonal covariates carry the days before
     min_encoder_length: int = 12
     horizon: int = HORIZON
     quantiles: tuple[float, ...] = QUANTILES
-    seasonal_covariates: bool = True  # each target one day earlier as a known covariate
-    # the network forecasts each target's change since a day before (needs the covariates)
+    # each target's seasonal value as a known covariate: the median of the same time of day
+    # on each of the last `seasonal_days` days (1: the value a day earlier)
+    seasonal_covariates: bool = True
+    seasonal_days: int = 7
+    # the network forecasts each target's departure from that value (needs the covariates)
     seasonal_target: bool = True
     batch_size: int = 64
     batches_per_epoch: int = 40
@@ -98,6 +105,7 @@ class TFTConfig:
         if "quantiles" in kwargs:
             kwargs["quantiles"] = tuple(kwargs["quantiles"])
         kwargs.setdefault("seasonal_target", False)  # models saved before it forecast levels
+        kwargs.setdefault("seasonal_days", 1)  # ... and before this read the day before
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,12 +115,12 @@ class TFTConfig:
 
     @property
     def history_steps(self) -> int:
-        """Grid steps of history a prediction needs: the encoder plus a day for the lags."""
-        return self.max_encoder_length + DAY_STEPS
+        """Grid steps of history a prediction needs: the encoder plus the seasonal days."""
+        return self.max_encoder_length + self.seasonal_days * DAY_STEPS
 
     @property
     def differenced(self) -> bool:
-        """Whether the network's targets are changes since a day before (`seasonal_target`)."""
+        """Whether the network's targets are departures from the seasonal covariate."""
         return self.seasonal_target and self.seasonal_covariates
 
 
@@ -181,6 +189,22 @@ def build_dataset(cfg: TFTConfig, data: pd.DataFrame) -> TimeSeriesDataSet:
         add_target_scales=True,
         add_encoder_length=True,
         allow_missing_timesteps=True,
+    )
+
+
+def prediction_dataset(network: TemporalFusionTransformer, full: pd.DataFrame) -> TimeSeriesDataSet:
+    """The dataset of one forecast per server of `full` (history plus future rows).
+
+    The training split's first step (`min_prediction_idx`) means nothing to a forecast; kept,
+    it would cut history older than the model's training data, or leave nothing to forecast
+    when all of it is older (a replay of old data).
+    """
+    return TimeSeriesDataSet.from_parameters(
+        network.dataset_parameters,
+        full,
+        predict=True,
+        stop_randomization=True,
+        min_prediction_idx=int(full["time_idx"].min()),
     )
 
 
@@ -323,9 +347,10 @@ def _trainer(
 ) -> pl.Trainer:
     if val:
         callbacks = [*callbacks, pl.callbacks.EarlyStopping("val_loss", patience=options.patience)]
+    cap = options.max_minutes
     return pl.Trainer(
         max_epochs=options.epochs,
-        max_time=timedelta(minutes=options.max_minutes) if options.max_minutes else None,
+        max_time=timedelta(minutes=cap * NETWORK_SHARE) if cap else None,
         accelerator="cpu",
         devices=1,
         logger=False,  # no ./lightning_logs anywhere
@@ -387,7 +412,7 @@ class TFTForecaster:
         pl.seed_everything(options.seed, workers=True, verbose=False)
         started = time.monotonic()
         grid = to_grid(frame)
-        data = network_frame(grid, cfg.differenced)
+        data = network_frame(grid, cfg.differenced, cfg.seasonal_days)
         train_df, val_start = _split(cfg, data, options.val_fraction)
         if self.network is None:
             train_ds = build_dataset(cfg, train_df)
@@ -480,18 +505,14 @@ class TFTForecaster:
         return concat_forecasts(parts, order)
 
     def _predict_fast(self, frame: pd.DataFrame) -> ForecastSet:
-        """`fast_predict` for every server it can serve; the dataset path or fallback else."""
+        """`fast_predict` for every server it can serve; the fallback for the rest."""
         cfg, fast = self.config, self._fast
         assert self.network is not None and fast is not None  # noqa: S101 - checked by caller
         buckets = fast_predict.bucket_frame(frame, cfg.history_steps)
         ready = np.flatnonzero(buckets.counts() >= cfg.min_encoder_length)
         win = fast_predict.windows(buckets, ready, cfg)
-        served, early = fast_predict.routing(self.network, win)
+        keep = np.flatnonzero(fast_predict.served(self.network, win))
         parts: list[ForecastSet] = []
-        if early.any():
-            names = {win.servers[i] for i in np.flatnonzero(early)}
-            parts.append(self._predict_dataset(frame[frame["server_name"].astype(str).isin(names)]))
-        keep = np.flatnonzero(served & ~early)
         if len(keep):
             parts.append(self._forecast_windows(fast, fast_predict.subset(win, keep)))
         done = {s for p in parts for s in p.servers}
@@ -552,12 +573,10 @@ class TFTForecaster:
         assert self.network is not None  # noqa: S101 - checked by predict
         hist = trim_history(grid, cfg.history_steps)
         full = pd.concat([hist, future_rows(hist, cfg.horizon)], ignore_index=True)
-        full = network_frame(full, cfg.differenced)
+        full = network_frame(full, cfg.differenced, cfg.seasonal_days)
         full = full.sort_values(["server", "time_idx"], kind="stable")
         full = trim_history(full, cfg.max_encoder_length + cfg.horizon)
-        dataset = TimeSeriesDataSet.from_parameters(
-            self.network.dataset_parameters, full, predict=True, stop_randomization=True
-        )
+        dataset = prediction_dataset(self.network, full)
         loader = dataset.to_dataloader(
             train=False, batch_size=cfg.predict_batch_size, num_workers=0
         )

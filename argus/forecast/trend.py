@@ -6,9 +6,10 @@ the one thing a resource running out does: keep going. This is the classic answe
 (Prometheus' `predict_linear`), made statistical and checked against the model it overrides:
 
 - Per server and target, fit a least-squares line to the last `window` steps of the *seasonal
-  difference* d(t) = y(t) - y(t - 1 day) (of y itself under a day of history), so a daily
-  ramp that happened yesterday too is no drift.
-- The drift forecast is y(t + h - 1 day) + the line extrapolated to t + h, with the line's
+  difference* d(t) = y(t) - s(t), s(t) the median of y at the same time on each of the last
+  `seasonal_days` days (those in the history; y itself under a day of history), so a daily
+  ramp the server has on most days is no drift — nor Monday morning's against a quiet Sunday.
+- The drift forecast is s(t + h) + the line extrapolated to t + h, with the line's
   prediction interval (residual spread, slope uncertainty growing with h) as normal quantiles.
 - It replaces the model's forecast of that target only when the slope is rising with a
   t-statistic of at least `min_t`, the drift forecast ends above the model's own upper
@@ -29,7 +30,7 @@ from statistics import NormalDist
 import numpy as np
 
 from argus.forecast.base import ForecastSet, finish_values
-from argus.forecast.frame import DAY_STEPS, ServerSeries, forward_fill
+from argus.forecast.frame import DAY_STEPS, ServerSeries, forward_fill, median_of_days
 
 TREND_SUFFIX = "+trend"
 
@@ -52,13 +53,15 @@ class TrendRule:
     # and then held, so an hour's climb from a low level does not become a breach at 8 hours.
     workload_hold: int = 24
     window: int = 12  # steps (1 h) the line is fitted on
+    seasonal_days: int = 7  # days whose median at the same time is the usual level
     min_t: float = 6.0  # slope t-statistic at least this
     upper_quantile: float = 0.9  # ... and the drift forecast ends above the model's quantile
 
 
 def history_steps(rule: TrendRule) -> int:
-    """Steps of history the rule reads: the reference day, the gap and the window."""
-    return DAY_STEPS + rule.reference_gap + rule.window
+    """Steps of history the rule reads: the seasonal days (the last of which is also the
+    reference day), the gap and the window."""
+    return max(rule.seasonal_days, 1) * DAY_STEPS + rule.reference_gap + rule.window
 
 
 def recent_history(series: list[ServerSeries], length: int) -> np.ndarray:
@@ -83,10 +86,23 @@ class _Fit:
     unprecedented: np.ndarray  # climb > workload_margin x the reference day's steepest
 
 
+def same_time_before(recent: np.ndarray, start: int, length: int, days: int) -> np.ndarray:
+    """(n, length, T): per position start..start+length-1 of `recent`, the median of the
+    values at the same time on each of the `days` days before it (NaN where none is there)."""
+    n, _, targets = recent.shape
+    stack = np.full((n, length, targets, days), np.nan)
+    for d in range(1, days + 1):
+        at = start - d * DAY_STEPS + np.arange(length)
+        inside = at >= 0
+        layer = stack[..., d - 1]  # a view
+        layer[:, inside] = recent[:, at[inside]]
+    return median_of_days(stack)
+
+
 def _fit(recent: np.ndarray, rule: TrendRule) -> _Fit:
-    w, gap = rule.window, rule.reference_gap
+    w, gap, steps = rule.window, rule.reference_gap, recent.shape[1]
     y = recent[:, -w:]
-    past = recent[:, gap : gap + w]  # the same window a day earlier
+    past = same_time_before(recent, steps - w, w, rule.seasonal_days)  # the usual level
     seasonal = np.isfinite(past).all(axis=1)
     d = np.where(seasonal[:, None], y - np.nan_to_num(past), y)
     xc = np.arange(w) - (w - 1) / 2
@@ -98,7 +114,7 @@ def _fit(recent: np.ndarray, rule: TrendRule) -> _Fit:
     se = np.maximum(sigma / np.sqrt(sxx), 1e-9)
     with np.errstate(invalid="ignore"):
         rising = np.isfinite(y).all(axis=1) & (slope / se >= rule.min_t)
-    reference = recent[:, w : w + DAY_STEPS]  # the day that ended `gap` steps ago
+    reference = recent[:, steps - gap - DAY_STEPS : steps - gap]  # the day that ended `gap` ago
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN reference: no climb
         climbs = np.nanmax(reference[:, w - 1 :] - reference[:, : DAY_STEPS - w + 1], axis=1)
@@ -115,14 +131,15 @@ def _paths(
     horizon: int,
 ) -> np.ndarray:
     """The drift forecast (n, T, horizon, quantiles), before clipping to the physical range."""
-    w, gap = rule.window, rule.reference_gap
+    w = rule.window
     steps = np.arange(1, horizon + 1)
     xh = (w - 1) / 2 + steps  # future steps from the window's centre
     held = np.array([t in rule.workload for t in targets])[:, None]
     along = (w - 1) / 2 + np.where(held, np.minimum(steps, rule.workload_hold), steps)  # (T, h)
     line = fit.level[:, :, None] + fit.slope[:, :, None] * along[None, :, :]  # (n, T, h)
-    # same time yesterday for future step h: y(t + h - day) = recent[:, gap + w - 1 + h]
-    base = np.transpose(recent[:, gap + w : gap + w + horizon], (0, 2, 1))
+    # the usual level of each future step (the first is at position len(recent))
+    base = same_time_before(recent, recent.shape[1], horizon, rule.seasonal_days)
+    base = np.transpose(base, (0, 2, 1))
     median = np.where(fit.seasonal[:, :, None], np.nan_to_num(base) + line, line)
     sxx = w * (w * w - 1) / 12  # sum of squared centred positions
     spread = fit.sigma[:, :, None] * np.sqrt(1 + 1 / w + xh[None, None, :] ** 2 / sxx)
