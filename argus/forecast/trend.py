@@ -59,8 +59,8 @@ class TrendRule:
 
 
 def history_steps(rule: TrendRule) -> int:
-    """Steps of history the rule reads: the seasonal days (the last of which is also the
-    reference day), the gap and the window."""
+    """Steps of history the rule reads: the seasonal days (the reference day lies within the
+    most recent of them), the gap and the window."""
     return max(rule.seasonal_days, 1) * DAY_STEPS + rule.reference_gap + rule.window
 
 
