@@ -124,6 +124,7 @@ def main() -> None:
         help="days whose median at the same time of day is the seasonal covariate",
     )
     parser.add_argument("--every-hours", type=float, default=6.0)
+    parser.add_argument("--seed", type=int, default=7, help="training seed")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
         "--save-model",
@@ -175,11 +176,13 @@ def main() -> None:
         if args.continue_minutes:
             # more of the same training: the saved weights are the start, same split
             earlier = fit
-            options = TrainOptions(epochs=args.epochs, max_minutes=args.continue_minutes, seed=8)
+            options = TrainOptions(
+                epochs=args.epochs, max_minutes=args.continue_minutes, seed=args.seed + 1
+            )
             fit = model.fit(train, options=options)
     else:
         model = TFTForecaster(cfg, model_name=f"bench-{args.dataset}")
-        options = TrainOptions(epochs=args.epochs, max_minutes=args.max_minutes, seed=7)
+        options = TrainOptions(epochs=args.epochs, max_minutes=args.max_minutes, seed=args.seed)
         fit = model.fit(train, options=options)
     if args.save_model and (earlier is not None or not args.load_model):
         save_bench_model(args.save_model, model, fit)
