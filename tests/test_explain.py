@@ -132,8 +132,8 @@ def test_tft_weights_come_from_interpret_output(tiny_tft) -> None:
     from pytorch_forecasting import TimeSeriesDataSet
 
     from argus.explain.features import group_weights
-    from argus.explain.network import network_input
     from argus.forecast.frame import to_grid
+    from argus.forecast.tft import prediction_frame
 
     frame = leak_frame()
     found = explain_server(tiny_tft, frame, LEAKY)
@@ -148,7 +148,7 @@ def test_tft_weights_come_from_interpret_output(tiny_tft) -> None:
     network = tiny_tft.network
     grid = to_grid(frame[frame["server_name"] == LEAKY])
     dataset = TimeSeriesDataSet.from_parameters(
-        network.dataset_parameters, network_input(tiny_tft, grid), predict=True
+        network.dataset_parameters, prediction_frame(tiny_tft.config, grid), predict=True
     )
     with warnings.catch_warnings():  # lightning 2.6 + torch 2.13, as in argus.forecast.tft
         warnings.filterwarnings("ignore", ".*LeafSpec.*", FutureWarning)

@@ -22,14 +22,11 @@ from argus.forecast.base import ForecastSet
 from argus.forecast.frame import (
     STEP_NS,
     future_lags,
-    future_rows,
     grid_to_feed,
-    network_frame,
     server_series,
     steps_to_timestamps,
-    trim_history,
 )
-from argus.forecast.tft import prediction_dataset
+from argus.forecast.tft import prediction_dataset, prediction_frame
 
 if TYPE_CHECKING:
     from argus.forecast.tft import TFTForecaster
@@ -37,16 +34,6 @@ if TYPE_CHECKING:
 # Forecast steps whose attention is averaged (5 min, 1 h, 4 h, 8 h ahead): the risk looks at
 # the whole horizon, not only its first step.
 ATTENTION_STEPS: tuple[int, ...] = (0, 11, 47, 95)
-
-
-def network_input(forecaster: TFTForecaster, grid: pd.DataFrame) -> pd.DataFrame:
-    """One server's history plus its future rows, with covariates, as `predict` builds them."""
-    cfg = forecaster.config
-    hist = trim_history(grid, cfg.history_steps)
-    full = pd.concat([hist, future_rows(hist, cfg.horizon)], ignore_index=True)
-    full = network_frame(full, cfg.differenced, cfg.seasonal_days)
-    full = full.sort_values(["server", "time_idx"], kind="stable")
-    return trim_history(full, cfg.max_encoder_length + cfg.horizon)
 
 
 def _encoder_attention(network: Any, out: dict, row: int, length: int) -> np.ndarray:
@@ -68,7 +55,7 @@ class _Batch:
     x: dict[str, Any]
     servers: tuple[str, ...]
     first: np.ndarray  # (n,) time_idx of each server's first forecast step
-    lags: np.ndarray | None  # (n, targets, horizon) day-ago covariates (differenced networks)
+    lags: np.ndarray | None  # (n, targets, horizon) seasonal covariates (differenced networks)
 
 
 def _forecasts(forecaster: TFTForecaster, out: dict, batch: _Batch) -> ForecastSet:
@@ -110,7 +97,7 @@ def _fast_batch(forecaster: TFTForecaster, grid: pd.DataFrame) -> _Batch | None:
 def _dataset_batch(forecaster: TFTForecaster, grid: pd.DataFrame) -> _Batch:
     """The same batch through pytorch-forecasting's `TimeSeriesDataSet` (the reference path)."""
     cfg = forecaster.config
-    full = network_input(forecaster, grid)
+    full = prediction_frame(cfg, grid)
     dataset = prediction_dataset(forecaster.network, full)
     loader = dataset.to_dataloader(train=False, batch_size=len(dataset), num_workers=0)
     x, _ = next(iter(loader))

@@ -44,7 +44,7 @@ from argus.forecast.frame import (
     TIME_COVARIATES,
     ServerSeries,
     _naive_utc,
-    median_of_days,
+    same_time_median,
     target_array,
 )
 
@@ -354,30 +354,14 @@ def served(network: Any, w: Windows) -> np.ndarray:
     return w.encoder_lengths >= network.dataset_parameters["min_encoder_length"]
 
 
-def _day_median(values: np.ndarray, days: int, lo: int) -> np.ndarray:
-    """(n, width - lo, targets): `frame.add_covariates`'s median of the observed values at the
-    same time on each of the `days` days before every dense position from `lo` on.
-
-    `values` is NaN where no bucket was observed; its future rows (which hold the last value)
-    are never read, as they lie less than a day after the history.
-    """
-    n, width, targets = values.shape
-    stack = np.full((n, width - lo, targets, days), np.nan)
-    for d in range(1, days + 1):
-        first = lo - d * DAY_STEPS  # source of position lo
-        skip = max(0, -first)
-        if skip < width - lo:
-            stack[:, skip:, :, d - 1] = values[:, first + skip : width - d * DAY_STEPS]
-    return median_of_days(stack)
-
-
 def _lag_covariate(
     values: np.ndarray, is_row: np.ndarray, first_row: np.ndarray, days: int, lo: int
 ) -> np.ndarray:
     """(n, width - lo, targets): `frame.add_covariates`'s seasonal value at the dense positions
     from `lo` on (the windows start there; only rows matter)."""
     n, width, _ = values.shape
-    lag = _day_median(values, days, lo)
+    # the future rows (which hold the last value) are never read: they are under a day ahead
+    lag = same_time_median(values, lo, width - lo, days)
     lag[~is_row[:, lo:]] = np.nan
     # forward fill along time (non-rows are NaN, so a row takes the latest earlier row's value)
     got = np.isfinite(lag[..., 0])

@@ -167,6 +167,22 @@ def median_of_days(stack: np.ndarray) -> np.ndarray:
         return np.where(count > 0, (low[..., 0] + high[..., 0]) / 2, np.nan)
 
 
+def same_time_median(values: np.ndarray, start: int, length: int, days: int) -> np.ndarray:
+    """(n, length, T): for positions start..start+length-1 of `values` (n, steps, T), the median
+    of its values at the same time on each of the `days` days before (NaN ones and days before
+    the array left out; NaN where none is left). Every position read must lie before the array's
+    end, which holds for positions up to a day after it.
+    """
+    n, steps, targets = values.shape
+    stack = np.full((n, length, targets, days), np.nan)
+    for d in range(1, days + 1):
+        first = start - d * DAY_STEPS  # the source of position `start`
+        skip = max(0, -first)
+        if skip < length:
+            stack[:, skip:, :, d - 1] = values[:, first + skip : first + length]
+    return median_of_days(stack)
+
+
 def add_covariates(grid: pd.DataFrame, days: int = 1) -> pd.DataFrame:
     """Add the known covariates: time of day, day of week, and each target's seasonal value.
 

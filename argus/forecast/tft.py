@@ -63,8 +63,8 @@ NETWORK_CLASS = TemporalFusionTransformer
 # runs and 128 was no better (bench/forecast_batch_sizes.py, docs/benchmarks.md).
 FAST_BATCH = 64
 # The time cap bounds the whole fit: the network trains for this share of it, leaving the rest
-# to the blend and calibration that follow (12 s of `argus train`'s 2.5 minutes on the
-# 45-server simulated fleet, docs/benchmarks.md).
+# to the blend and calibration that follow (20 s after the network's 135 s on the 45-server
+# simulated fleet; docs/benchmarks.md, simulator and speed).
 NETWORK_SHARE = 0.9
 
 
@@ -190,6 +190,16 @@ def build_dataset(cfg: TFTConfig, data: pd.DataFrame) -> TimeSeriesDataSet:
         add_encoder_length=True,
         allow_missing_timesteps=True,
     )
+
+
+def prediction_frame(cfg: TFTConfig, grid: pd.DataFrame) -> pd.DataFrame:
+    """Each server's history plus its future rows as the network reads them: covariates added,
+    targets differenced if so set, cut to the encoder and horizon."""
+    hist = trim_history(grid, cfg.history_steps)
+    full = pd.concat([hist, future_rows(hist, cfg.horizon)], ignore_index=True)
+    full = network_frame(full, cfg.differenced, cfg.seasonal_days)
+    full = full.sort_values(["server", "time_idx"], kind="stable")
+    return trim_history(full, cfg.max_encoder_length + cfg.horizon)
 
 
 def prediction_dataset(network: TemporalFusionTransformer, full: pd.DataFrame) -> TimeSeriesDataSet:
@@ -571,11 +581,7 @@ class TFTForecaster:
     def _predict_network(self, grid: pd.DataFrame) -> ForecastSet:
         cfg = self.config
         assert self.network is not None  # noqa: S101 - checked by predict
-        hist = trim_history(grid, cfg.history_steps)
-        full = pd.concat([hist, future_rows(hist, cfg.horizon)], ignore_index=True)
-        full = network_frame(full, cfg.differenced, cfg.seasonal_days)
-        full = full.sort_values(["server", "time_idx"], kind="stable")
-        full = trim_history(full, cfg.max_encoder_length + cfg.horizon)
+        full = prediction_frame(cfg, grid)
         dataset = prediction_dataset(self.network, full)
         loader = dataset.to_dataloader(
             train=False, batch_size=cfg.predict_batch_size, num_workers=0
@@ -629,7 +635,7 @@ class TFTForecaster:
 
     def finish(self, values: np.ndarray, lags: np.ndarray | None) -> np.ndarray:
         """The network's raw quantiles (servers, targets, steps, quantiles) as `predict` returns
-        them: levels (a differenced network's output plus `lags`, the day-ago covariate of each
+        them: levels (a differenced network's output plus `lags`, the seasonal covariate of each
         step, (servers, targets, steps)), clipped to each target's range, sorted, then
         calibrated (median unchanged).
 

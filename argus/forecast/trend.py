@@ -30,7 +30,7 @@ from statistics import NormalDist
 import numpy as np
 
 from argus.forecast.base import ForecastSet, finish_values
-from argus.forecast.frame import DAY_STEPS, ServerSeries, forward_fill, median_of_days
+from argus.forecast.frame import DAY_STEPS, ServerSeries, forward_fill, same_time_median
 
 TREND_SUFFIX = "+trend"
 
@@ -86,23 +86,10 @@ class _Fit:
     unprecedented: np.ndarray  # climb > workload_margin x the reference day's steepest
 
 
-def same_time_before(recent: np.ndarray, start: int, length: int, days: int) -> np.ndarray:
-    """(n, length, T): per position start..start+length-1 of `recent`, the median of the
-    values at the same time on each of the `days` days before it (NaN where none is there)."""
-    n, _, targets = recent.shape
-    stack = np.full((n, length, targets, days), np.nan)
-    for d in range(1, days + 1):
-        at = start - d * DAY_STEPS + np.arange(length)
-        inside = at >= 0
-        layer = stack[..., d - 1]  # a view
-        layer[:, inside] = recent[:, at[inside]]
-    return median_of_days(stack)
-
-
 def _fit(recent: np.ndarray, rule: TrendRule) -> _Fit:
     w, gap, steps = rule.window, rule.reference_gap, recent.shape[1]
     y = recent[:, -w:]
-    past = same_time_before(recent, steps - w, w, rule.seasonal_days)  # the usual level
+    past = same_time_median(recent, steps - w, w, rule.seasonal_days)  # the usual level
     seasonal = np.isfinite(past).all(axis=1)
     d = np.where(seasonal[:, None], y - np.nan_to_num(past), y)
     xc = np.arange(w) - (w - 1) / 2
@@ -138,7 +125,7 @@ def _paths(
     along = (w - 1) / 2 + np.where(held, np.minimum(steps, rule.workload_hold), steps)  # (T, h)
     line = fit.level[:, :, None] + fit.slope[:, :, None] * along[None, :, :]  # (n, T, h)
     # the usual level of each future step (the first is at position len(recent))
-    base = same_time_before(recent, recent.shape[1], horizon, rule.seasonal_days)
+    base = same_time_median(recent, recent.shape[1], horizon, rule.seasonal_days)
     base = np.transpose(base, (0, 2, 1))
     median = np.where(fit.seasonal[:, :, None], np.nan_to_num(base) + line, line)
     sxx = w * (w * w - 1) / 12  # sum of squared centred positions
