@@ -50,8 +50,15 @@ def awkward_feed() -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).sample(frac=1.0, random_state=4)
 
 
-def test_bucketing_matches_to_grid() -> None:
+@pytest.mark.parametrize("order", ["shuffled", "server by server", "a server in two runs"])
+def test_bucketing_matches_to_grid(order: str) -> None:
     feed = awkward_feed()
+    if order != "shuffled":  # the usual feed: server by server (not by name), in time order
+        keys = ["server_name", "timestamp"]
+        feed = feed.sort_values(keys, ascending=[False, True], kind="stable")
+    if order == "a server in two runs":
+        feed = pd.concat([feed.iloc[10:], feed.iloc[:10]])
+    feed = pd.concat([feed, feed.head(3).assign(server_name=None)])  # no name: dropped
     feed["timestamp"] = feed["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")  # strings
     history = 400
     buckets = fast_predict.bucket_frame(feed, history)

@@ -13,7 +13,7 @@ from argus.forecast.frame import (
     add_covariates,
     future_lags,
     future_rows,
-    median_of_days,
+    median_of_layers,
     network_frame,
     to_grid,
 )
@@ -59,16 +59,17 @@ def test_seasonal_covariate_is_the_median_of_the_same_time_on_previous_days() ->
     assert add_covariates(grid, 7)["cpu_pct_lag1d"].iloc[300] == cpu[12]
 
 
-def test_median_of_days_is_nanmedian() -> None:
-    rng = np.random.default_rng(0)
-    stack = rng.normal(size=(500, 7))
+@pytest.mark.parametrize("days", [1, 2, 6, 7, 8])
+def test_median_of_layers_is_nanmedian(days: int) -> None:
+    rng = np.random.default_rng(days)
+    stack = rng.normal(size=(500, 3, days))
     stack[rng.random(stack.shape) < 0.3] = np.nan
     stack[:5] = np.nan  # no day at all: NaN
+    stack[5:10, 0] = 1.5  # ties
     with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
         expect = np.nanmedian(stack, axis=-1)
-    np.testing.assert_array_equal(median_of_days(stack), expect)
-    one = rng.normal(size=(50, 1))
-    np.testing.assert_array_equal(median_of_days(one)[:, None], one)  # one day: itself
+    got = median_of_layers([stack[..., d] for d in range(days)])
+    np.testing.assert_array_equal(got, expect)
 
 
 def test_a_differenced_frame_holds_the_change_since_a_day_before() -> None:

@@ -68,7 +68,7 @@ def target_array(fields: dict[str, np.ndarray], rows: int) -> np.ndarray:
             return np.full(rows, np.nan)
         values = fields[name]
         if values.dtype.kind in "fiub":
-            return values.astype(np.float64)
+            return values.astype(np.float64, copy=False)
         return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(np.float64)
 
     out = np.empty((rows, len(TARGETS)))
@@ -151,20 +151,34 @@ def future_rows(grid: pd.DataFrame, horizon: int) -> pd.DataFrame:
     return reps
 
 
-def median_of_days(stack: np.ndarray) -> np.ndarray:
-    """The median over the last axis of its finite values, NaN where there are none.
+def median_of_layers(layers: list[np.ndarray]) -> np.ndarray:
+    """The elementwise median of the finite values of `layers` (arrays of one shape), NaN
+    where none is finite: `np.nanmedian`'s result (the mean of the two middle values for an
+    even count), bit for bit, so both prediction paths and training agree.
 
-    `np.nanmedian`'s result (the mean of the two middle values for an even count) in a fifth
-    of its time; both prediction paths and training use it, so they agree bit for bit.
+    Sorts the few values of each element with a compare-exchange network of elementwise
+    minima and maxima (odd-even transposition: k rounds for k layers), which for a week's
+    seven days is about ten times faster than sorting along a short last axis.
     """
-    ok = np.isfinite(stack)
-    count = ok.sum(axis=-1)
-    ordered = np.sort(np.where(ok, stack, np.inf), axis=-1)
-    top = stack.shape[-1] - 1
-    low = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0)[..., None], axis=-1)
-    high = np.take_along_axis(ordered, np.minimum(count // 2, top)[..., None], axis=-1)
+    ok = [np.isfinite(a) for a in layers]
+    count = np.sum(ok, axis=0)
+    ordered = [np.where(good, a, np.inf) for good, a in zip(ok, layers, strict=True)]
+    k = len(ordered)
+    for rank in range(k):
+        for j in range(rank % 2, k - 1, 2):
+            a, b = ordered[j], ordered[j + 1]
+            ordered[j], ordered[j + 1] = np.minimum(a, b), np.maximum(a, b)
+    low, high = _pick(ordered, (count - 1) // 2), _pick(ordered, count // 2)
     with np.errstate(invalid="ignore"):
-        return np.where(count > 0, (low[..., 0] + high[..., 0]) / 2, np.nan)
+        return np.where(count > 0, (low + high) / 2, np.nan)
+
+
+def _pick(ordered: list[np.ndarray], rank: np.ndarray) -> np.ndarray:
+    """Elementwise `ordered[rank]` (`rank` clipped to the list)."""
+    out = ordered[0].copy()
+    for r in range(1, len(ordered)):
+        np.copyto(out, ordered[r], where=rank >= r)
+    return out
 
 
 def same_time_median(values: np.ndarray, start: int, length: int, days: int) -> np.ndarray:
@@ -173,14 +187,15 @@ def same_time_median(values: np.ndarray, start: int, length: int, days: int) -> 
     the array left out; NaN where none is left). Every position read must lie before the array's
     end, which holds for positions up to a day after it.
     """
-    n, steps, targets = values.shape
-    stack = np.full((n, length, targets, days), np.nan)
+    layers = []
     for d in range(1, days + 1):
         first = start - d * DAY_STEPS  # the source of position `start`
         skip = max(0, -first)
+        layer = np.full((values.shape[0], length, values.shape[2]), np.nan)
         if skip < length:
-            stack[:, skip:, :, d - 1] = values[:, first + skip : first + length]
-    return median_of_days(stack)
+            layer[:, skip:] = values[:, first + skip : first + length]
+        layers.append(layer)
+    return median_of_layers(layers)
 
 
 def add_covariates(grid: pd.DataFrame, days: int = 1) -> pd.DataFrame:
@@ -204,13 +219,14 @@ def add_covariates(grid: pd.DataFrame, days: int = 1) -> pd.DataFrame:
     out["dow_cos"] = np.cos(2 * np.pi * day / 7)
     index = pd.MultiIndex.from_arrays([grid["server"], grid["time_idx"]])
     values = grid[list(TARGETS)].to_numpy(dtype=np.float64)
-    stack = np.full((len(out), len(TARGETS), days), np.nan)
+    layers = []
     for d in range(1, days + 1):
         at = index.get_indexer(pd.MultiIndex.from_arrays([out["server"], time_idx - d * DAY_STEPS]))
-        layer = stack[..., d - 1]  # a view
+        layer = np.full(values.shape, np.nan)
         layer[at >= 0] = values[at[at >= 0]]
+        layers.append(layer)
     cols = list(LAG_COVARIATES)
-    out[cols] = median_of_days(stack)
+    out[cols] = median_of_layers(layers)
     out[cols] = out.groupby("server", sort=False)[cols].ffill()
     firsts = out.groupby("server", sort=False)[list(TARGETS)].transform("first")
     out[cols] = out[cols].fillna(firsts.rename(columns=dict(zip(TARGETS, cols, strict=True))))
