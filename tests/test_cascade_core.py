@@ -93,6 +93,35 @@ def test_same_peak_on_four_servers_out_of_hours_is_a_cascade() -> None:
     assert count[0].severity == "high"  # 4 of 20 = 20 %
 
 
+def test_a_group_that_did_the_same_a_day_before_is_a_routine_not_a_cascade() -> None:
+    cube = daily_peak_fleet(20, 6)
+    for day in (4, 5):  # a job on four servers at 15:00, from the fifth day on
+        at = day * DAY + 15 * 12
+        cube.values[at : at + 12, :4, 0] += 40.0
+    first = detect(cube.head(4 * DAY + 15 * 12 + 6))
+    assert first is not None and first.cascade_detected  # the first time: nothing to compare
+    again = detect(cube.head(5 * DAY + 15 * 12 + 6))
+    assert again is not None and not again.cascade_detected
+    assert again.servers_with_anomalies >= 4  # still anomalous, only not a cascade
+    unchecked = replace(CascadeSettings(), recurrence_days=())
+    off = detect(cube.head(5 * DAY + 15 * 12 + 6), unchecked)
+    assert off is not None and off.cascade_detected  # without the check: a cascade again
+
+
+def test_a_group_recurs_only_if_half_its_members_were_there_before() -> None:
+    cfg = CascadeSettings()
+    signal = np.zeros((cfg.window_size, 10, 2))
+    signal[-5:, :4, 1] = 9.0  # four servers, same metric, same onset
+    earlier = np.zeros((2 * cfg.slot_halfwidth + 1, 10, 2))
+    earlier[2:4, 0, 1] = 9.0  # one of them the same time a day before: not a routine
+    assert find_groups(signal, cfg, [earlier]).groups
+    earlier[:, 1, 1] = 9.0  # two of four: half the group did the same
+    assert not find_groups(signal, cfg, [earlier]).groups
+    earlier[:, :2, 0] = 9.0
+    earlier[:, :2, 1] = 0.0  # the same servers, another metric: not the same thing
+    assert find_groups(signal, cfg, [earlier]).groups
+
+
 def test_two_servers_never_satisfy_the_count_rule() -> None:
     cfg = CascadeSettings()
     signal = np.zeros((cfg.window_size, 10, 3))

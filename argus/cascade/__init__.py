@@ -9,7 +9,13 @@ from argus.cascade.bands import (
     severity,
 )
 from argus.cascade.cube import MetricCube, from_frame, from_rows
-from argus.cascade.detector import detect, new_episode, result_from_findings, signals
+from argus.cascade.detector import (
+    detect,
+    earlier_signals,
+    new_episode,
+    result_from_findings,
+    signals,
+)
 from argus.cascade.result import Cascade, CascadeResult
 from argus.cascade.rules import find_groups
 from argus.cascade.settings import TRACKED_METRICS, CascadeSettings
@@ -24,6 +30,7 @@ __all__ = [
     "MetricCube",
     "cascade_risk",
     "detect",
+    "earlier_signals",
     "find_groups",
     "from_frame",
     "from_rows",

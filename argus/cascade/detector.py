@@ -104,17 +104,41 @@ def detect(cube: MetricCube, cfg: CascadeSettings | None = None) -> CascadeResul
     """Detect cascades at the newest complete bucket of `cube`; None when it has no data.
 
     Cost: the baseline medians for the last `window_size` buckets, O(window x baseline samples x
-    servers x metrics), plus correlations among the servers anomalous now.
+    servers x metrics), plus correlations among the servers anomalous now; when the rules find
+    a group, the same scoring for the few buckets around that time on the recurrence days.
     """
     cfg = cfg or CascadeSettings()
     at = evaluation_step(cube)
     if at is None:
         return None
+    head = cube.head(at + 1)
+    floor = scale_floor(head.values, cfg)
     # Score a little before the window so the median filter is full at its first step.
     start = max(0, at - cfg.window_size - cfg.smooth_steps + 2)
-    signal = signals(cube.head(at + 1), start, cfg)
-    window = _pad(signal[-cfg.window_size :], cfg.window_size)
-    return result_from_findings(cube, find_groups(window, cfg), at, cfg)
+    window = _pad(signals(head, start, cfg, floor)[-cfg.window_size :], cfg.window_size)
+    findings = find_groups(window, cfg)
+    if findings.groups:  # only then is it worth scoring the earlier days
+        findings = find_groups(window, cfg, earlier_signals(head, at, cfg, floor))
+    return result_from_findings(cube, findings, at, cfg)
+
+
+def earlier_signals(
+    cube: MetricCube,
+    at: int,
+    cfg: CascadeSettings,
+    floor: FloatArray,
+    steps_per_day: int = STEPS_PER_DAY,
+) -> list[FloatArray]:
+    """Return the anomaly signal at bucket `at`'s time of day +- `slot_halfwidth` on each of
+    `cfg.recurrence_days` earlier days that `cube` holds (what a routine looks like)."""
+    half, out = cfg.slot_halfwidth, []
+    for days in cfg.recurrence_days:
+        centre = at - days * steps_per_day
+        first = centre - half - cfg.smooth_steps + 1  # the median filter full at centre - half
+        if first >= 0:
+            past = signals(cube.head(centre + half + 1), first, cfg, floor, steps_per_day)
+            out.append(past[-(2 * half + 1) :])
+    return out
 
 
 def _pad(signal: FloatArray, steps: int) -> FloatArray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -156,8 +157,26 @@ def _correlation(signal: FloatArray, candidates: IntArray) -> FloatArray:
     return np.asarray(corr, dtype=np.float64)
 
 
-def find_groups(signal: FloatArray, cfg: CascadeSettings) -> WindowFindings:
-    """Apply both rules to `signal` (window steps x servers x metrics), the last step being now."""
+def _recurs(group: Group, earlier: Sequence[FloatArray], cfg: CascadeSettings) -> bool:
+    """Whether at least `recurrence_share` of the group's members (two at least) were anomalous
+    on its metric in one of the `earlier` signal slices (the same time on an earlier day)."""
+    members = list(group.members)
+    need = max(2.0, cfg.recurrence_share * len(members))
+    for past in earlier:
+        hits = (past[:, members, group.metric] >= cfg.anomaly_z_score).any(axis=0)
+        if hits.sum() >= need:
+            return True
+    return False
+
+
+def find_groups(
+    signal: FloatArray, cfg: CascadeSettings, earlier: Sequence[FloatArray] = ()
+) -> WindowFindings:
+    """Apply both rules to `signal` (window steps x servers x metrics), the last step being now.
+
+    `earlier`: the signal around the same time on earlier days (`cfg.recurrence_days`); a group
+    that was there already is a routine, not a cascade.
+    """
     w = signal.shape[0]
     flags = signal >= cfg.anomaly_z_score
     runs = trailing_run(flags)
@@ -192,6 +211,7 @@ def find_groups(signal: FloatArray, cfg: CascadeSettings) -> WindowFindings:
                 _mean_corr(corr, np.array(comp)[order]),
             )
         )
+    groups = [g for g in groups if not _recurs(g, earlier, cfg)]
     off_diagonal = corr[~np.eye(len(candidates), dtype=bool)] if len(candidates) > 1 else []
     score = float(max(0.0, np.max(off_diagonal))) if len(off_diagonal) else 0.0
     linked = _linked(server_signal, candidates, onset, groups, cfg)

@@ -44,4 +44,9 @@ class CascadeSettings:
     remove_common: bool = True  # subtract the fleet-wide median score (routine fleet-wide moves)
     common_min_servers: int = 6  # below this the fleet median is not a "common" component
     link_correlation: float = 0.5  # an earlier anomaly this correlated joins the cascade
+    # A group at least half of whose members were anomalous on its metric around the same time
+    # 1 or 7 days before is a routine of the schedule (a batch job that does not run at
+    # weekends leaves its whole profile "anomalous" at the same minutes), not a cascade.
+    recurrence_days: tuple[int, ...] = (1, 7)
+    recurrence_share: float = 0.5
     episode_gap_steps: int = 6  # a cascade that clears for 30 minutes ends its episode
