@@ -23,6 +23,7 @@ import argparse
 import dataclasses
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -202,6 +203,7 @@ def run_simulator(
     delays: list[float] = []
     false = 0
     sim_days = 0.0
+    missed: Counter[str] = Counter()
     for seed in seeds:
         sim = simulate_fleet(days=days, seed=seed)
         cube = from_frame(block_frame(sim.block), cfg_metrics(cfg))
@@ -225,6 +227,10 @@ def run_simulator(
                 if onset - MATCH_BEFORE <= a.at <= end and len(set(a.affected) & servers) >= 2
             ]
             matched.update(hits)
+            if not hits:  # which dependencies the misses are on
+                profile = dict(zip(sim.fleet.names, sim.fleet.profiles, strict=True))
+                dependents = sorted({profile[a.server] for a in cas.affected})
+                missed[f"{profile[cas.origin_server]} -> {', '.join(dependents)}"] += 1
             if hits:
                 caught += 1
                 first_alert = alerts[hits[0]]
@@ -243,6 +249,7 @@ def run_simulator(
         "median_delay_min": float(np.median(delays)) if delays else float("nan"),
         "unmatched_per_day": false / sim_days,
         "days": round(sim_days, 1),
+        "missed": "; ".join(f"{k}: {v}" for k, v in missed.most_common()),
     }
 
 
