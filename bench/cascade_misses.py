@@ -7,7 +7,7 @@ for every labelled cascade no alert matched, prints its servers with their profi
 anomalous metric and peak |signal| between the origin's onset and 6 h after the last
 dependent's, then the first bucket after the first dependent's onset at which all its servers
 are anomalous together: how long each had been anomalous by then (steps) and the correlation
-of their signals over the detector's window at that moment.
+of their signals over the detector's window at that moment, 30 and 60 minutes later.
 """
 
 from __future__ import annotations
@@ -30,14 +30,23 @@ def parse(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "")).replace(tzinfo=None)
 
 
+def runs_and_corr(signal: np.ndarray, t: int, idx: list[int], cfg: CascadeSettings) -> str:
+    """The trailing anomalous runs of `idx` at bucket `t` and their correlation with the first."""
+    window = signal[t - cfg.window_size + 1 : t + 1][:, idx, :].max(axis=2)
+    runs = trailing_run(window >= cfg.anomaly_z_score)
+    corr = np.corrcoef(window.T)[0, 1:] if window.std(axis=0).all() else []
+    return f"runs {runs.tolist()}, corr {np.round(corr, 2).tolist()}"
+
+
 def first_together(signal: np.ndarray, at: int, idx: list[int], cfg: CascadeSettings) -> str:
-    """Runs and correlation at the first bucket from `at` on where all of `idx` are anomalous."""
-    for t in range(max(at, cfg.window_size - 1), min(at + 36, signal.shape[0])):
+    """Runs and correlation at the first bucket from `at` on where all of `idx` are anomalous,
+    and 30 and 60 minutes later."""
+    for t in range(max(at, cfg.window_size - 1), min(at + 36, signal.shape[0] - 12)):
         window = signal[t - cfg.window_size + 1 : t + 1][:, idx, :].max(axis=2)
-        runs = trailing_run(window >= cfg.anomaly_z_score)
-        if (runs > 0).all():
-            corr = np.corrcoef(window.T)[0, 1:] if window.std(axis=0).all() else []
-            return f"+{t - at} steps: runs {runs.tolist()}, corr {np.round(corr, 2).tolist()}"
+        if (trailing_run(window >= cfg.anomaly_z_score) > 0).all():
+            return "; ".join(
+                f"+{t - at + k} steps: {runs_and_corr(signal, t + k, idx, cfg)}" for k in (0, 6, 12)
+            )
     return "never all anomalous within 3 h"
 
 
