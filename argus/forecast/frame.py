@@ -157,9 +157,8 @@ def median_of_layers(layers: list[np.ndarray]) -> np.ndarray:
     even count), bit for bit, so both prediction paths and training agree.
 
     Sorts the few values of each element with a compare-exchange network of elementwise
-    minima and maxima (odd-even transposition: k rounds for k layers): for a week's seven
-    days three to four times faster than sorting along a short last axis
-    (docs/benchmarks.md, Speed).
+    minima and maxima (odd-even transposition: k rounds for k layers), which for a week's
+    seven days is several times faster than sorting along a short last axis.
     """
     ok = [np.isfinite(a) for a in layers]
     count = np.sum(ok, axis=0)
