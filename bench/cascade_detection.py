@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -193,6 +194,35 @@ def run_bitbrains(cfg: CascadeSettings) -> dict[str, float | str]:
 # ---------------------------------------------------------------- simulator
 
 
+def label_time(stamp: str) -> datetime:
+    """A simulator label's ISO time as a naive UTC datetime (the cube's times)."""
+    return datetime.fromisoformat(stamp.replace("Z", "")).replace(tzinfo=None)
+
+
+def sim_first(cfg: CascadeSettings) -> int:
+    """The first bucket the simulator part scores (day 2: a day of seasonal baseline)."""
+    return min(cfg.baseline_days, 2) * STEPS_PER_DAY
+
+
+def sim_matches(alerts: Sequence[Alert], cas: Any) -> list[int]:
+    """Alerts in [origin onset - 60 min, last dependent onset + 6 h] naming >= 2 of its servers."""
+    onset = label_time(cas.origin_onset)
+    servers = {cas.origin_server, *(a.server for a in cas.affected)}
+    end = max(label_time(a.onset) for a in cas.affected) + timedelta(hours=6)
+    return [
+        i
+        for i, a in enumerate(alerts)
+        if onset - MATCH_BEFORE <= a.at <= end and len(set(a.affected) & servers) >= 2
+    ]
+
+
+def alert_shape(alert: Alert, profile: dict[str, str]) -> str:
+    """What kind of group an alert names: one profile's servers only, two servers, or more."""
+    if len({profile[s] for s in alert.affected}) == 1:
+        return "one profile"
+    return "two servers" if len(alert.affected) == 2 else "several profiles"
+
+
 def run_simulator(
     cfg: CascadeSettings, seeds: Sequence[int], days: float
 ) -> dict[str, float | str]:
@@ -201,53 +231,48 @@ def run_simulator(
 
     caught = total = origin_hits = 0
     delays: list[float] = []
-    false = 0
     sim_days = 0.0
-    missed: Counter[str] = Counter()
+    missed: Counter[str] = Counter()  # the dependencies of the cascades missed
+    false: Counter[str] = Counter()  # the shapes of the unmatched alerts
+    one_profile: list[str] = []  # when and which profile the one-profile unmatched alerts name
     for seed in seeds:
         sim = simulate_fleet(days=days, seed=seed)
+        profile = dict(zip(sim.fleet.names, sim.fleet.profiles, strict=True))
         cube = from_frame(block_frame(sim.block), cfg_metrics(cfg))
-        first = min(cfg.baseline_days, 2) * STEPS_PER_DAY
+        first = sim_first(cfg)
         alerts = replay(cube, first, cfg)
-        eval_start = cube.time_at(first)
         matched: set[int] = set()
         for cas in sim.labels.cascades:
-            onset = datetime.fromisoformat(cas.origin_onset.replace("Z", "")).replace(tzinfo=None)
-            if onset < eval_start:
+            if label_time(cas.origin_onset) < cube.time_at(first):
                 continue
             total += 1
-            servers = {cas.origin_server, *(a.server for a in cas.affected)}
-            end = max(
-                datetime.fromisoformat(a.onset.replace("Z", "")).replace(tzinfo=None)
-                for a in cas.affected
-            ) + timedelta(hours=6)
-            hits = [
-                i
-                for i, a in enumerate(alerts)
-                if onset - MATCH_BEFORE <= a.at <= end and len(set(a.affected) & servers) >= 2
-            ]
+            hits = sim_matches(alerts, cas)
             matched.update(hits)
-            if not hits:  # which dependencies the misses are on
-                profile = dict(zip(sim.fleet.names, sim.fleet.profiles, strict=True))
+            if not hits:
                 dependents = sorted({profile[a.server] for a in cas.affected})
                 missed[f"{profile[cas.origin_server]} -> {', '.join(dependents)}"] += 1
-            if hits:
-                caught += 1
-                first_alert = alerts[hits[0]]
-                origin_hits += first_alert.origin == cas.origin_server
-                first_dep = min(
-                    datetime.fromisoformat(a.onset.replace("Z", "")).replace(tzinfo=None)
-                    for a in cas.affected
-                )
-                delays.append((first_alert.at - first_dep).total_seconds() / 60)
-        false += len(alerts) - len(matched)
+                continue
+            caught += 1
+            first_alert = alerts[hits[0]]
+            origin_hits += first_alert.origin == cas.origin_server
+            first_dep = min(label_time(a.onset) for a in cas.affected)
+            delays.append((first_alert.at - first_dep).total_seconds() / 60)
+        unmatched = [a for i, a in enumerate(alerts) if i not in matched]
+        false.update(alert_shape(a, profile) for a in unmatched)
+        one_profile += [
+            f"{a.at:%a %H:%M} {profile[a.affected[0]]}"
+            for a in unmatched
+            if alert_shape(a, profile) == "one profile"
+        ]
         sim_days += (cube.steps - first) / STEPS_PER_DAY
     return {
         "cascades": total,
         "recall": caught / total if total else float("nan"),
         "origin_matches": f"{origin_hits}/{caught}",
         "median_delay_min": float(np.median(delays)) if delays else float("nan"),
-        "unmatched_per_day": false / sim_days,
+        "unmatched_per_day": sum(false.values()) / sim_days,
+        "unmatched_by_shape": "; ".join(f"{k}: {v}" for k, v in false.most_common()),
+        "unmatched_one_profile": ", ".join(one_profile),
         "days": round(sim_days, 1),
         "missed": "; ".join(f"{k}: {v}" for k, v in missed.most_common()),
     }

@@ -13,21 +13,15 @@ of their signals over the detector's window at that moment, 30 and 60 minutes la
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
-from cascade_detection import MATCH_BEFORE, cfg_metrics, replay
+from cascade_detection import cfg_metrics, label_time, replay, sim_first, sim_matches
 
 from argus.cascade import CascadeSettings, from_frame, signals
 from argus.cascade.rules import trailing_run
 from argus.simulate import simulate_fleet
 from argus.simulate.dataset import block_frame
-
-FIRST = 2 * 288  # scored from day 2, as the simulator part of cascade_detection.py
-
-
-def parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "")).replace(tzinfo=None)
 
 
 def runs_and_corr(signal: np.ndarray, t: int, idx: list[int], cfg: CascadeSettings) -> str:
@@ -59,22 +53,18 @@ def main() -> None:
     for seed in range(args.seed_start, args.seed_start + args.seeds):
         sim = simulate_fleet(days=14.0, seed=seed)
         cube = from_frame(block_frame(sim.block), cfg_metrics(cfg))
-        alerts = replay(cube, FIRST, cfg)
+        first = sim_first(cfg)
+        alerts = replay(cube, first, cfg)
         # the replay's signal (scored from the same start), indexed by bucket
-        start = FIRST - cfg.window_size - cfg.smooth_steps
+        start = first - cfg.window_size - cfg.smooth_steps
         signal = np.zeros_like(cube.values)
         signal[start:] = signals(cube, start, cfg)
         for cas in sim.labels.cascades:
-            onset = parse(cas.origin_onset)
-            if onset < cube.time_at(FIRST):
+            onset = label_time(cas.origin_onset)
+            if onset < cube.time_at(first) or sim_matches(alerts, cas):
                 continue
             servers = [cas.origin_server, *(a.server for a in cas.affected)]
-            end = max(parse(a.onset) for a in cas.affected) + timedelta(hours=6)
-            if any(
-                onset - MATCH_BEFORE <= a.at <= end and len(set(a.affected) & set(servers)) >= 2
-                for a in alerts
-            ):
-                continue
+            end = max(label_time(a.onset) for a in cas.affected) + timedelta(hours=6)
             idx = [cube.servers.index(s) for s in servers]
             lo, hi = (int((t - cube.time_at(0)).total_seconds() // 300) for t in (onset, end))
             peak = signal[lo:hi][:, idx, :].max(axis=0)
@@ -83,7 +73,7 @@ def main() -> None:
                 f"{peak[k].max():.0f})"
                 for k, (s, i) in enumerate(zip(servers, idx, strict=True))
             ]
-            dependent = min(parse(a.onset) for a in cas.affected)
+            dependent = min(label_time(a.onset) for a in cas.affected)
             at = int((dependent - cube.time_at(0)).total_seconds() // 300)
             print(f"seed {seed} {onset:%a %H:%M}: {', '.join(shown)}")
             print(f"    {first_together(signal, at, idx, cfg)}")
