@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +45,14 @@ from argus.cascade import (
     result_from_findings,
     signals,
 )
-from argus.cascade.baseline import scale_floor
+from argus.cascade.baseline import day_over_day_scale, scale_floor
 from argus.cascade.cube import STEPS_PER_DAY
+from argus.cascade.dependencies import upstream_servers
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ASD_START = datetime(2025, 1, 1)  # ASD has steps, not times: any midnight works
 ASD_TRAIN_STEPS = 8640  # 30 days
+BITBRAINS_SPLIT = datetime(2013, 8, 1)  # Bitbrains: July for choosing settings, August to report
 MATCH_BEFORE = timedelta(minutes=60)  # the README's protocol: an alert up to 60 min early counts
 
 
@@ -60,22 +63,38 @@ class Alert:
     affected: tuple[str, ...]
 
 
+def columns(values: np.ndarray, members: Sequence[int]) -> np.ndarray:
+    """The servers `members` of a (steps x servers x metrics) array."""
+    return values[:, list(members)]
+
+
 def replay(
     cube: MetricCube, first: int, cfg: CascadeSettings, floor: np.ndarray | None = None
 ) -> list[Alert]:
-    """Run the detector at every bucket from `first` on; return the episode starts (alerts)."""
+    """Run the detector at every bucket from `first` on; return the episode starts (alerts).
+
+    The signals are scored once for the whole replay (each step from its past only), the
+    servers' own signals for the habit check too, instead of per bucket as `detect` does.
+    """
     start = max(0, first - cfg.window_size - cfg.smooth_steps)
     floor = scale_floor(cube.values, cfg) if floor is None else floor
     signal = signals(cube, start, cfg, floor)
+    seasonal = STEPS_PER_DAY + cfg.slot_halfwidth  # as `own_history`: no first-day scores
+    own_start = max(seasonal, first - cfg.window_size - cfg.habit_days * STEPS_PER_DAY)
+    own_floor = np.maximum(floor, day_over_day_scale(cube.values[:start], cfg.day_quantile))
+    own = signals(cube, own_start, dataclasses.replace(cfg, remove_common=False), own_floor)
     alerts: list[Alert] = []
     last_at: datetime | None = None
+    upstreams = upstream_servers(cube.profiles)
     for t in range(first, cube.steps):
         lo = t - start - cfg.window_size + 1
         window = signal[lo : t - start + 1]
-        findings = find_groups(window, cfg)
+        findings = find_groups(window, cfg, (), upstreams)
         if findings.groups:  # as `detect` does: score the earlier days only then
             earlier = earlier_signals(cube.head(t + 1), t, cfg, floor)
-            findings = find_groups(window, cfg, earlier)
+            before = t - cfg.window_size + 1 - own_start  # the window's first step in `own`
+            past = own[max(0, before - cfg.habit_days * STEPS_PER_DAY) : max(0, before)]
+            findings = find_groups(window, cfg, earlier, upstreams, partial(columns, past))
         if not findings.groups:
             continue
         result = result_from_findings(cube, findings, t, cfg)
@@ -182,11 +201,17 @@ def run_bitbrains(cfg: CascadeSettings) -> dict[str, float | str]:
     alerts = replay(cube, first, cfg)
     days = (cube.steps - first) / STEPS_PER_DAY
     by_hour = np.bincount([a.at.hour for a in alerts], minlength=24)
+    # July is for choosing settings, August to evaluate them (since 2026-11-29).
+    split = int(np.searchsorted(cube.times, np.datetime64(BITBRAINS_SPLIT)))
+    july_days = (split - first) / STEPS_PER_DAY
+    july = sum(a.at < BITBRAINS_SPLIT for a in alerts)
     return {
         "days": round(days, 1),
         "vms": len(cube.servers),
         "alerts": len(alerts),
         "alerts_per_day": len(alerts) / days,
+        "alerts_per_day_july": july / july_days,
+        "alerts_per_day_august": (len(alerts) - july) / (days - july_days),
         "alerts_by_hour": " ".join(str(int(x)) for x in by_hour),
     }
 
@@ -288,15 +313,20 @@ def cfg_metrics(cfg: CascadeSettings) -> tuple[str, ...]:
 
 
 def run_cost(cfg: CascadeSettings) -> dict[str, float | str]:
+    from argus.catalogue import profile_for
+    from argus.simulate.fleet import fleet_names
+
     rng = np.random.default_rng(0)
     out: dict[str, float | str] = {}
     steps = 7 * STEPS_PER_DAY
     for servers in (45, 200, 1000):
         values = rng.normal(50, 5, size=(steps, servers, 6))
         times = np.datetime64("2025-01-01T00:00", "m") + np.arange(steps) * np.timedelta64(5, "m")
-        names = tuple(f"srv{i:04d}" for i in range(servers))
+        # The simulator's profile mix: each profile has its own common part.
+        names = tuple(fleet_names(servers))
+        profiles = tuple(profile_for(n) for n in names)
         metrics = tuple(f"m{i}" for i in range(6))
-        cube = MetricCube(values, times, names, ("Generic",) * servers, metrics)
+        cube = MetricCube(values, times, names, profiles, metrics)
         detect(cube, cfg)  # warm
         started = time.perf_counter()
         for _ in range(3):

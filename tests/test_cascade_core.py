@@ -54,6 +54,48 @@ def test_database_incident_spreading_to_web_servers_is_a_cascade_from_the_databa
     assert result.cascade_risk == "high" and result.status != "healthy"
 
 
+def test_a_client_hurt_long_after_its_api_server_began_to_leak_is_a_cascade_from_it() -> None:
+    # The Web API server leaks connections for over two hours before it saturates; its
+    # Generic clients are hurt minutes after that: onsets too far apart for the other rules.
+    sim = Simulator.create(servers=30, seed=1)
+    frames = [block_frame(sim.advance(3 * DAY))]
+    sim.inject_cascade("ppapi001", "connection_leak", 120)
+    found = None
+    for _ in range(45):
+        frames.append(block_frame(sim.advance(1)))
+        cube = from_frame(pd.concat(frames, ignore_index=True), TRACKED_METRICS)
+        found = detect(cube)
+        if found is not None and found.cascade_detected:
+            break
+    assert found is not None and found.cascade_detected
+    assert [c.rule for c in found.cascades] == ["dependency"]
+    assert found.origin == "ppapi001" and found.origin_profile == "Web API"
+    profile = dict(zip(cube.servers, cube.profiles, strict=True))
+    assert {profile[s] for s in found.affected_servers[1:]} == {"Generic"}
+    without = detect(cube, replace(CascadeSettings(), dependency_fresh_steps=0))
+    assert without is not None and not without.cascade_detected
+
+
+def test_the_dependency_rule_needs_an_upstream_far_gone_but_not_chronic() -> None:
+    cfg = CascadeSettings()
+    signal = np.zeros((cfg.window_size, 4, 2))
+    signal[30:, 0, 0] = np.linspace(5.0, 40.0, cfg.window_size - 30)  # upstream, 70 steps
+    signal[-3:, 1, 1] = 12.0  # its dependent, for the last 3 steps
+    upstreams = ((), (0,), (), ())
+    found = find_groups(signal, cfg, (), upstreams)
+    assert [(g.rule, g.members) for g in found.groups] == [("dependency", (0, 1))]
+    assert not find_groups(signal, cfg).groups  # no known dependency: onsets 5.6 h apart
+    weak = signal.copy()
+    weak[30:, 0, 0] = 6.0  # anomalous, but not far beyond the threshold
+    assert not find_groups(weak, cfg, (), upstreams).groups
+    chronic = signal.copy()
+    chronic[:, 0, 0] = 40.0  # anomalous for the whole window: no onset to follow
+    assert not find_groups(chronic, cfg, (), upstreams).groups
+    blip = signal.copy()
+    blip[-3:-1, 1, 1] = 0.0  # one step is not yet an anomaly of its own
+    assert not find_groups(blip, cfg, (), upstreams).groups
+
+
 def test_calm_fleet_before_the_incident_is_healthy() -> None:
     cube, _, onset = simulated_db_incident()
     result = detect(cube.head(onset))
@@ -93,6 +135,28 @@ def test_same_peak_on_four_servers_out_of_hours_is_a_cascade() -> None:
     assert count[0].severity == "high"  # 4 of 20 = 20 %
 
 
+def two_profile_fleet(jumping: int) -> MetricCube:
+    """12 Web API and 8 Risk Analytics servers; from 15:00 on the fourth day `jumping` of the
+    risk servers run 12 points (about 8 of their sigmas) hotter: a batch that starts, on all of
+    them a schedule."""
+    cube = daily_peak_fleet(20, 4)
+    cube.values[3 * DAY + 15 * 12 :, 12 : 12 + jumping, 0] += 12.0
+    profiles = ("Web API",) * 12 + ("Risk Analytics",) * 8
+    return MetricCube(cube.values, cube.times, cube.servers, profiles, cube.metrics)
+
+
+def test_a_whole_profile_moving_together_is_its_schedule_not_a_cascade() -> None:
+    at = 3 * DAY + 15 * 12 + 6
+    whole = detect(two_profile_fleet(8).head(at))
+    assert whole is not None and not whole.cascade_detected, whole.cascades
+    against_fleet = replace(CascadeSettings(), profile_min_servers=0)
+    fleet_only = detect(two_profile_fleet(8).head(at), against_fleet)
+    assert fleet_only is not None and fleet_only.cascade_detected  # against the fleet: 8 of 20
+    some = detect(two_profile_fleet(3).head(at))
+    assert some is not None and some.cascade_detected  # 3 of 8: apart from their own profile
+    assert len(some.affected_servers) == 3
+
+
 def test_a_group_that_did_the_same_a_day_before_is_a_routine_not_a_cascade() -> None:
     cube = daily_peak_fleet(20, 6)
     for day in (4, 5):  # a job on four servers at 15:00, from the fifth day on
@@ -106,6 +170,45 @@ def test_a_group_that_did_the_same_a_day_before_is_a_routine_not_a_cascade() -> 
     unchecked = replace(CascadeSettings(), recurrence_days=())
     off = detect(cube.head(5 * DAY + 15 * 12 + 6), unchecked)
     assert off is not None and off.cascade_detected  # without the check: a cascade again
+
+
+def test_servers_that_often_spike_together_are_a_habit_not_a_cascade() -> None:
+    cube = daily_peak_fleet(20, 5)
+    for day, hour in ((1, 11), (2, 13), (3, 20)):  # together three times, each at another hour
+        at = day * DAY + hour * 12
+        cube.values[at : at + 6, :4, 0] += 40.0  # for half an hour
+    spike = 4 * DAY + 15 * 12
+    cube.values[spike:, :4, 0] += 40.0
+    result = detect(cube.head(spike + 6))
+    assert result is not None and not result.cascade_detected, result.cascades
+    assert result.servers_with_anomalies >= 4
+    unchecked = detect(cube.head(spike + 6), replace(CascadeSettings(), habit_episodes=0))
+    assert unchecked is not None and unchecked.cascade_detected
+    twice = detect(cube.head(spike + 6), replace(CascadeSettings(), habit_episodes=4))
+    assert twice is not None and twice.cascade_detected  # three times is not four
+
+
+def test_a_habit_is_half_the_group_together_on_the_same_metric() -> None:
+    cfg = CascadeSettings()
+    signal = np.zeros((cfg.window_size, 10, 2))
+    signal[-5:, :4, 1] = 9.0  # four servers, same metric, same onset
+
+    def past(times: int, servers: int, metric: int) -> np.ndarray:
+        """The four's own signal over the days before: `servers` of them anomalous together
+        on `metric`, `times` times."""
+        out = np.zeros((cfg.habit_days * DAY, 4, 2))
+        for k in range(times):
+            out[100 * k : 100 * k + 5, :servers, metric] = 9.0
+        return out
+
+    def groups(own: np.ndarray) -> tuple:
+        return find_groups(signal, cfg, own_past=lambda members: own).groups
+
+    k = cfg.habit_episodes
+    assert not groups(past(k, 2, 1))  # half of them together, k times: a habit
+    assert groups(past(k, 1, 1))  # one server alone
+    assert groups(past(k, 4, 0))  # another metric
+    assert groups(past(k - 1, 4, 1))  # not often enough
 
 
 def test_a_group_recurs_only_if_half_its_members_were_there_before() -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
+from statistics import NormalDist
 
 import numpy as np
 
 from argus.cascade.cube import STEPS_PER_DAY, FloatArray
 from argus.cascade.settings import CascadeSettings
 
-# A high quantile, not the MAD: servers whose metrics often jump get a wider scale.
-DAY_QUANTILE, DAY_QUANTILE_Z = 0.95, 1.96
 MAD_TO_SIGMA = 1.4826  # MAD of a normal distribution times this is its standard deviation
 
 
@@ -37,7 +37,9 @@ def scale_floor(values: FloatArray, cfg: CascadeSettings) -> FloatArray:
     return np.maximum(cfg.scale_floor * spread, 1e-6)
 
 
-def day_over_day_scale(values: FloatArray, steps_per_day: int = STEPS_PER_DAY) -> FloatArray:
+def day_over_day_scale(
+    values: FloatArray, quantile: float = 0.95, steps_per_day: int = STEPS_PER_DAY
+) -> FloatArray:
     """Return each server-metric's typical change from the same time the day before (S, M).
 
     The spread of the few samples at one time of day underestimates how much a series really
@@ -50,8 +52,10 @@ def day_over_day_scale(values: FloatArray, steps_per_day: int = STEPS_PER_DAY) -
         diffs = values[steps_per_day:] - values[:-steps_per_day]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        q = np.nanquantile(np.abs(diffs), DAY_QUANTILE, axis=0)
-    return np.nan_to_num(q / (DAY_QUANTILE_Z * np.sqrt(2.0)), nan=0.0)
+        q = np.nanquantile(np.abs(diffs), quantile, axis=0)
+    # The same quantile of |N(0, 2 sigma^2)|: a normal series gets its sigma back.
+    z = NormalDist().inv_cdf((1.0 + quantile) / 2.0)
+    return np.nan_to_num(q / (z * np.sqrt(2.0)), nan=0.0)
 
 
 def _robust(history: FloatArray, current: FloatArray, floor: FloatArray) -> FloatArray:
@@ -75,7 +79,8 @@ def raw_scores(
     a rolling window of the previous `rolling_steps` stands in.
     """
     floor = scale_floor(values, cfg) if floor is None else floor
-    floor = np.maximum(floor, day_over_day_scale(values[:start] if start else values))
+    history = values[:start] if start else values
+    floor = np.maximum(floor, day_over_day_scale(history, cfg.day_quantile))
     offsets = seasonal_offsets(cfg, steps_per_day)
     out = np.full((values.shape[0] - start, *values.shape[1:]), np.nan)
     with warnings.catch_warnings():
@@ -91,17 +96,37 @@ def raw_scores(
     return out
 
 
-def anomaly_signal(z: FloatArray, cfg: CascadeSettings, servers: int) -> FloatArray:
+def common_part(z: FloatArray, profiles: Sequence[str], cfg: CascadeSettings) -> FloatArray:
+    """Return the part of z (T, S, M) each server shares with its peers: the median score of its
+    profile when that has `profile_min_servers` servers, else of the whole fleet (0 when the
+    fleet has fewer than `common_min_servers`)."""
+    common = np.zeros_like(z)
+    if not cfg.remove_common or len(profiles) < cfg.common_min_servers:
+        return common
+    names = np.asarray(profiles)
+    fleet: FloatArray | None = None
+    for profile in np.unique(names):
+        own = np.flatnonzero(names == profile)
+        if 0 < cfg.profile_min_servers <= len(own):
+            common[:, own] = np.nanmedian(z[:, own], axis=1, keepdims=True)
+        else:
+            fleet = np.nanmedian(z, axis=1, keepdims=True) if fleet is None else fleet
+            common[:, own] = fleet
+    return np.nan_to_num(common)
+
+
+def anomaly_signal(z: FloatArray, cfg: CascadeSettings, profiles: Sequence[str]) -> FloatArray:
     """Turn raw z (T, S, M) into the anomaly signal: common part removed, smoothed, one-sided.
 
-    Subtracting the fleet-wide median score removes moves the whole fleet makes together (a
-    holiday, a busier day than last week); a cascade is a group of servers moving apart from the
-    rest. The median filter needs `smooth_steps` consistent samples before a score counts.
+    Subtracting the median score of the server's peers removes moves they make together: the
+    whole fleet (a holiday, a busier day than last week) or a whole profile (web servers quiet
+    at the weekend, a batch that runs on working days only). A cascade reaches the dependents
+    of one upstream server, a few of a profile, which stay apart from the rest. The median
+    filter needs `smooth_steps` consistent samples before a score counts.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        if cfg.remove_common and servers >= cfg.common_min_servers:
-            z = z - np.nan_to_num(np.nanmedian(z, axis=1, keepdims=True))
+        z = z - common_part(z, profiles, cfg)
         k = cfg.smooth_steps
         if k > 1 and z.shape[0] >= k:
             windows = np.lib.stride_tricks.sliding_window_view(z, k, axis=0)

@@ -14,6 +14,17 @@ def upstreams_of(profile: str) -> tuple[str, ...]:
     return tuple(d.upstream for d in DEPENDENCIES if d.downstream == profile)
 
 
+def upstream_servers(profiles: Sequence[str]) -> tuple[tuple[int, ...], ...]:
+    """Return, per server, the indices of the servers whose profile it depends on."""
+    by_profile: dict[str, list[int]] = {}
+    for i, profile in enumerate(profiles):
+        by_profile.setdefault(profile, []).append(i)
+    return tuple(
+        tuple(i for up in upstreams_of(profile) for i in by_profile.get(up, ()))
+        for profile in profiles
+    )
+
+
 def shared_dependency(affected_profiles: Sequence[str]) -> str | None:
     """Return the upstream profile that most affected dependents share, if any."""
     votes: dict[str, int] = {}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import cache, partial
 
 import numpy as np
 
 from argus.cascade.bands import cascade_risk, health_score, health_status, severity
-from argus.cascade.baseline import anomaly_signal, raw_scores, scale_floor
+from argus.cascade.baseline import anomaly_signal, day_over_day_scale, raw_scores, scale_floor
 from argus.cascade.cube import STEPS_PER_DAY, FloatArray, MetricCube
-from argus.cascade.dependencies import recommendations
+from argus.cascade.dependencies import recommendations, upstream_servers
 from argus.cascade.result import Cascade, CascadeResult
 from argus.cascade.rules import WindowFindings, find_groups
 from argus.cascade.settings import CascadeSettings
@@ -41,7 +44,7 @@ def signals(
     """
     floor = scale_floor(cube.values, cfg) if floor is None else floor
     z = raw_scores(cube.values, start, cfg, floor, steps_per_day)
-    return anomaly_signal(z, cfg, len(cube.servers))
+    return anomaly_signal(z, cfg, cube.profiles)
 
 
 def result_from_findings(
@@ -105,7 +108,8 @@ def detect(cube: MetricCube, cfg: CascadeSettings | None = None) -> CascadeResul
 
     Cost: the baseline medians for the last `window_size` buckets, O(window x baseline samples x
     servers x metrics), plus correlations among the servers anomalous now; when the rules find
-    a group, the same scoring for the few buckets around that time on the recurrence days.
+    a group, the same scoring for the few buckets around that time on the recurrence days, and
+    for the group's members only over the `habit_days` before the window.
     """
     cfg = cfg or CascadeSettings()
     at = evaluation_step(cube)
@@ -116,9 +120,13 @@ def detect(cube: MetricCube, cfg: CascadeSettings | None = None) -> CascadeResul
     # Score a little before the window so the median filter is full at its first step.
     start = max(0, at - cfg.window_size - cfg.smooth_steps + 2)
     window = _pad(signals(head, start, cfg, floor)[-cfg.window_size :], cfg.window_size)
-    findings = find_groups(window, cfg)
+    upstreams = upstream_servers(cube.profiles)
+    findings = find_groups(window, cfg, (), upstreams)
     if findings.groups:  # only then is it worth scoring the earlier days
-        findings = find_groups(window, cfg, earlier_signals(head, at, cfg, floor))
+        earlier = earlier_signals(head, at, cfg, floor)
+        # Cached: the count and correlation rules often name the same servers.
+        own_past = cache(partial(own_history, head, at, cfg, floor))
+        findings = find_groups(window, cfg, earlier, upstreams, own_past)
     return result_from_findings(cube, findings, at, cfg)
 
 
@@ -139,6 +147,39 @@ def earlier_signals(
             past = signals(cube.head(centre + half + 1), first, cfg, floor, steps_per_day)
             out.append(past[-(2 * half + 1) :])
     return out
+
+
+def own_history(
+    cube: MetricCube,
+    at: int,
+    cfg: CascadeSettings,
+    floor: FloatArray,
+    members: Sequence[int],
+    steps_per_day: int = STEPS_PER_DAY,
+) -> FloatArray:
+    """Return the anomaly signal of `members` over the `habit_days` before the window ending at
+    bucket `at`, each scored on its own history only (no common part: it needs the whole
+    fleet, and the past of a few servers is what the habit check can afford)."""
+    first = at - cfg.window_size + 1
+    # Only days with a seasonal baseline: on the first, every daily peak stands out.
+    seasonal = steps_per_day + cfg.slot_halfwidth
+    start = max(seasonal, first - cfg.habit_days * steps_per_day)
+    if first <= start:
+        return np.zeros((0, len(members), len(cube.metrics)))
+    idx = list(members)
+    # The scale of the current window's scores (`detect`): the day-over-day change before it.
+    before = max(0, at - cfg.window_size - cfg.smooth_steps + 2)
+    history = cube.values[:before, idx] if before else cube.values[:, idx]
+    floor = np.maximum(floor, day_over_day_scale(history, cfg.day_quantile))
+    sub = MetricCube(
+        cube.values[:first, idx],
+        cube.times[:first],
+        tuple(cube.servers[i] for i in idx),
+        tuple(cube.profiles[i] for i in idx),
+        cube.metrics,
+    )
+    own = replace(cfg, remove_common=False)
+    return signals(sub, start, own, floor, steps_per_day)
 
 
 def _pad(signal: FloatArray, steps: int) -> FloatArray:

@@ -1,8 +1,9 @@
-"""The cascade rules on one window of anomaly signals: the count rule and the correlation rule."""
+"""The cascade rules on one window of anomaly signals: the count, correlation and dependency
+rules."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,7 @@ BoolArray = npt.NDArray[np.bool_]
 class Group:
     """Servers (indices) that a rule ties together, in onset order."""
 
-    rule: str  # "count" or "correlation"
+    rule: str  # "count", "correlation" or "dependency"
     metric: int  # index of the metric they share (correlation: the most common one)
     members: tuple[int, ...]
     onsets: tuple[int, ...]  # window index where each member's anomaly began
@@ -169,13 +170,71 @@ def _recurs(group: Group, earlier: Sequence[FloatArray], cfg: CascadeSettings) -
     return False
 
 
-def find_groups(
-    signal: FloatArray, cfg: CascadeSettings, earlier: Sequence[FloatArray] = ()
-) -> WindowFindings:
-    """Apply both rules to `signal` (window steps x servers x metrics), the last step being now.
+def _dependency_groups(
+    server_signal: FloatArray,
+    server_runs: IntArray,
+    metric_now: IntArray,
+    upstreams: Sequence[Sequence[int]],
+    cfg: CascadeSettings,
+) -> list[Group]:
+    """Apply the dependency rule: a fresh anomaly on a server whose upstream (by profile) has
+    been anomalous since before it (not for the whole window) and is far beyond the threshold
+    now.
 
-    `earlier`: the signal around the same time on earlier days (`cfg.recurrence_days`); a group
-    that was there already is a routine, not a cascade.
+    A dependent is hurt when its upstream saturates, which can be hours after the upstream's
+    own anomaly began (a connection leak climbs slowly): too late for the onset limits of the
+    other two rules, and the two signals hardly correlate.
+    """
+    if not cfg.dependency_fresh_steps or not upstreams:
+        return []
+    w = server_signal.shape[0]
+    groups = []
+    fresh = (server_runs >= cfg.dependency_min_steps) & (server_runs <= cfg.dependency_fresh_steps)
+    for d in np.flatnonzero(fresh):
+        ups = [
+            u
+            for u in upstreams[d]
+            if server_runs[d] < server_runs[u] < w  # began earlier; not chronic
+            and server_signal[-1, u] >= cfg.dependency_upstream_z
+        ]
+        if not ups:
+            continue
+        corr = _correlation(server_signal, np.array([d, *ups]))[0, 1:]
+        u = ups[int(np.argmax(corr))]
+        onsets = (w - int(server_runs[u]), w - int(server_runs[d]))
+        pair = (int(u), int(d))
+        groups.append(Group("dependency", int(metric_now[d]), pair, onsets, float(corr.max())))
+    return groups
+
+
+def _habitual(group: Group, own_past: FloatArray, cfg: CascadeSettings) -> bool:
+    """Whether at least `recurrence_share` of the group's members (two at least) have been off
+    their baselines together (signal >= `habit_z`) on its metric `habit_episodes` times or more
+    in `own_past` (steps x members x metrics, in the group's member order): servers of one
+    service that often move together, whatever the time of day."""
+    need = max(2.0, cfg.recurrence_share * len(group.members))
+    together = (own_past[:, :, group.metric] >= cfg.habit_z).sum(axis=1) >= need
+    starts = np.flatnonzero(np.diff(together.astype(np.int8), prepend=np.int8(0)) == 1)
+    return len(starts) >= cfg.habit_episodes
+
+
+# Given servers (indices), their own anomaly signal over the days before the window.
+OwnPast = Callable[[Sequence[int]], FloatArray]
+
+
+def find_groups(
+    signal: FloatArray,
+    cfg: CascadeSettings,
+    earlier: Sequence[FloatArray] = (),
+    upstreams: Sequence[Sequence[int]] = (),
+    own_past: OwnPast | None = None,
+) -> WindowFindings:
+    """Apply the rules to `signal` (window steps x servers x metrics), the last step being now.
+
+    `earlier`: the signal around the same time on earlier days (`cfg.recurrence_days`), and
+    `own_past`: the members' signal over the days before; a group that was there already at
+    this time, or that often is, is a routine, not a cascade. `upstreams`: per server, the
+    servers it depends on (none: no dependency rule).
     """
     w = signal.shape[0]
     flags = signal >= cfg.anomaly_z_score
@@ -211,7 +270,10 @@ def find_groups(
                 _mean_corr(corr, np.array(comp)[order]),
             )
         )
+    groups += _dependency_groups(server_signal, server_runs, metric_now, upstreams, cfg)
     groups = [g for g in groups if not _recurs(g, earlier, cfg)]
+    if own_past is not None and cfg.habit_episodes:
+        groups = [g for g in groups if not _habitual(g, own_past(g.members), cfg)]
     off_diagonal = corr[~np.eye(len(candidates), dtype=bool)] if len(candidates) > 1 else []
     score = float(max(0.0, np.max(off_diagonal))) if len(off_diagonal) else 0.0
     linked = _linked(server_signal, candidates, onset, groups, cfg)

@@ -39,14 +39,32 @@ class CascadeSettings:
     slot_halfwidth: int = 3  # ... +- 15 minutes around it
     rolling_steps: int = 36  # fallback baseline (3 h) while there is less than a day of history
     smooth_steps: int = 3  # median filter: one odd sample is not an anomaly
+    # A high quantile of the day-over-day change, not the MAD: servers whose metrics often
+    # jump get a wider scale.
+    day_quantile: float = 0.95
     scale_floor: float = 0.02  # smallest scale, as a share of the metric's fleet-wide spread
     direction: Direction = "both"  # "up": only excess usage counts
-    remove_common: bool = True  # subtract the fleet-wide median score (routine fleet-wide moves)
+    remove_common: bool = True  # subtract the peers' median score (routine common moves)
     common_min_servers: int = 6  # below this the fleet median is not a "common" component
+    # A profile with this many servers is its servers' peer group (0: the fleet for all): a
+    # whole profile leaving its baseline together is its schedule.
+    profile_min_servers: int = 4
     link_correlation: float = 0.5  # an earlier anomaly this correlated joins the cascade
     # A group at least half of whose members were anomalous on its metric around the same time
     # 1 or 7 days before is a routine of the schedule (a batch job that does not run at
     # weekends leaves its whole profile "anomalous" at the same minutes), not a cascade.
     recurrence_days: tuple[int, ...] = (1, 7)
     recurrence_share: float = 0.5
+    # ... and so is one whose members were off their baselines together (signal >= habit_z,
+    # each scored on its own) this many times (0: no check) in the `habit_days` before the
+    # window, at any time of day: servers of one service that often move together.
+    habit_episodes: int = 3
+    habit_days: int = 7
+    habit_z: float = 3.0
+    # Dependency rule: a server anomalous for min..fresh steps while a server of a profile it
+    # depends on has been anomalous since before (not for the whole window) and is at least
+    # this far gone (a dependent is hurt when its upstream saturates; 0 fresh steps: no rule).
+    dependency_min_steps: int = 2
+    dependency_fresh_steps: int = 6
+    dependency_upstream_z: float = 10.0
     episode_gap_steps: int = 6  # a cascade that clears for 30 minutes ends its episode

@@ -22,8 +22,9 @@ class CascadeBrief(BaseModel):
     metric: str
     affected_servers: list[str] = Field(description="in the order their anomalies began")
     severity: Severity = Field(description="by share of the fleet: <5% low, <15% medium, ...")
-    rule: Literal["count", "correlation"] = Field(
-        description="count: >= cascade_servers on one metric; correlation: signals correlate"
+    rule: Literal["count", "correlation", "dependency"] = Field(
+        description="count: >= cascade_servers on one metric; correlation: signals correlate; "
+        "dependency: a server fresh anomalous while an upstream of its profile is far gone"
     )
     correlation: float = Field(description="mean pairwise correlation of the members' signals")
     onsets: list[datetime] = Field(description="when each affected server's anomaly began")
