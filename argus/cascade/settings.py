@@ -58,7 +58,7 @@ class CascadeSettings:
     # ... and so is one whose members were off their baselines together (signal >= habit_z,
     # each scored on its own) this many times (0: no check) in the `habit_days` before the
     # window, at any time of day: servers of one service that often move together.
-    habit_episodes: int = 3
+    habit_episodes: int = 2
     habit_days: int = 7
     habit_z: float = 3.0
     # Dependency rule: a server anomalous for min..fresh steps while a server of a profile it
