@@ -79,8 +79,8 @@ def raw_scores(
     a rolling window of the previous `rolling_steps` stands in.
     """
     floor = scale_floor(values, cfg) if floor is None else floor
-    history = values[:start] if start else values
-    floor = np.maximum(floor, day_over_day_scale(history, cfg.day_quantile))
+    before = values[:start] if start else values
+    floor = np.maximum(floor, day_over_day_scale(before, cfg.day_quantile))
     offsets = seasonal_offsets(cfg, steps_per_day)
     out = np.full((values.shape[0] - start, *values.shape[1:]), np.nan)
     with warnings.catch_warnings():
