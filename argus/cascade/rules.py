@@ -158,14 +158,19 @@ def _correlation(signal: FloatArray, candidates: IntArray) -> FloatArray:
     return np.asarray(corr, dtype=np.float64)
 
 
+def _quorum(group: Group, cfg: CascadeSettings) -> float:
+    """How many of a group's members make "the group did this before": `recurrence_share` of
+    them, two at least (one server alone is no group)."""
+    return max(2.0, cfg.recurrence_share * len(group.members))
+
+
 def _recurs(group: Group, earlier: Sequence[FloatArray], cfg: CascadeSettings) -> bool:
-    """Whether at least `recurrence_share` of the group's members (two at least) were anomalous
-    on its metric in one of the `earlier` signal slices (the same time on an earlier day)."""
+    """Whether a quorum of the group's members were anomalous on its metric in one of the
+    `earlier` signal slices (the same time on an earlier day)."""
     members = list(group.members)
-    need = max(2.0, cfg.recurrence_share * len(members))
     for past in earlier:
         hits = (past[:, members, group.metric] >= cfg.anomaly_z_score).any(axis=0)
-        if hits.sum() >= need:
+        if hits.sum() >= _quorum(group, cfg):
             return True
     return False
 
@@ -208,12 +213,11 @@ def _dependency_groups(
 
 
 def _habitual(group: Group, own_past: FloatArray, cfg: CascadeSettings) -> bool:
-    """Whether at least `recurrence_share` of the group's members (two at least) have been off
-    their baselines together (signal >= `habit_z`) on its metric `habit_episodes` times or more
-    in `own_past` (steps x members x metrics, in the group's member order): servers of one
-    service that often move together, whatever the time of day."""
-    need = max(2.0, cfg.recurrence_share * len(group.members))
-    together = (own_past[:, :, group.metric] >= cfg.habit_z).sum(axis=1) >= need
+    """Whether a quorum of the group's members have been off their baselines together (signal
+    >= `habit_z`) on its metric `habit_episodes` times or more in `own_past` (steps x members x
+    metrics, in the group's member order): servers of one service that often move together,
+    whatever the time of day."""
+    together = (own_past[:, :, group.metric] >= cfg.habit_z).sum(axis=1) >= _quorum(group, cfg)
     starts = np.flatnonzero(np.diff(together.astype(np.int8), prepend=np.int8(0)) == 1)
     return len(starts) >= cfg.habit_episodes
 
