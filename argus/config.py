@@ -88,7 +88,9 @@ class Settings(BaseModel):
     retrain_cron: str | None = Field(
         default=None, description="also retrain on this cron schedule (e.g. '0 3 * * 0')"
     )
-    retrain_days: float = Field(default=14.0, gt=0, description="days of history a retrain uses")
+    # 4 weeks: each training window also reads the week before it (the usual-level covariate),
+    # so 14 days left one week of windows; retention_days (30) bounds what is there.
+    retrain_days: float = Field(default=28.0, gt=0, description="days of history a retrain uses")
     retrain_holdout_hours: float = Field(
         default=24.0, gt=0, description="recent hours held out to compare candidate and current"
     )

@@ -105,7 +105,7 @@ complete -c argus -n '__fish_seen_subcommand_from train' -l level-target -d 'For
 complete -c argus -n '__fish_seen_subcommand_from train' -l torch-threads -r -d 'torch threads.'
 complete -c argus -n '__fish_seen_subcommand_from train' -l json -d 'Print JSON for scripts.'
 complete -c argus -n '__fish_seen_subcommand_from train' -l progress-file -r -d 'Also append each progress report to this file as a JSON line.'
-complete -c argus -n __fish_use_subcommand -a backtest -d 'Rolling-origin backtest of the TFT against naive and seasonal naive.'
+complete -c argus -n __fish_use_subcommand -a backtest -d 'Rolling-origin backtest of the TFT as served against naive and seasonal naive.'
 complete -c argus -n '__fish_seen_subcommand_from backtest' -l data -r -d 'Feed-schema CSV (.gz ok) or Parquet file instead of the database.'
 complete -c argus -n '__fish_seen_subcommand_from backtest' -l db -r -d 'DuckDB history to read (default: argus.duckdb in the data directory).'
 complete -c argus -n '__fish_seen_subcommand_from backtest' -l home -r -d 'Data directory.'

@@ -18,7 +18,7 @@ _argus() {
         'training-status:Show the current or last training run (epoch, percent, ETA).'
         'cancel-training:Stop the running training; the serving model keeps serving.'
         'train:Train the TFT on the history (or a file) and save it in <home>/models/<name>/.'
-        'backtest:Rolling-origin backtest of the TFT against naive and seasonal naive.'
+        'backtest:Rolling-origin backtest of the TFT as served against naive and seasonal naive.'
         'simulate:Write a simulated fleet dataset (metrics in the feed schema plus labels.json).'
         'demo:Train a TFT on a simulated fleet'\''s history, start a daemon and stream live ticks into it.'
         'scenario:Ask a running `argus demo` to switch scenario at its next tick.'

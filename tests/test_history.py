@@ -78,7 +78,7 @@ def test_environment_snapshots_are_one_per_cycle(history) -> None:
     body = history.get("/historical/environment?time_range=1d").get_json()
     assert body["count"] == 12
     first = body["snapshots"][0]
-    assert first["total_servers"] == 2 and first["model"] == "seasonal_naive"
+    assert first["total_servers"] == 2 and first["model"] == "baseline"
     assert first["critical"] + first["warning"] + first["degraded"] + first["healthy"] == 2
 
 
