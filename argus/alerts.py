@@ -1,9 +1,14 @@
-"""The alert state machine: at most one active alert per server, hysteresis and minimum dwell.
+"""The alert state machine, and with it the one level of every server.
 
 A server's alert opens as soon as its risk reaches a non-healthy level and escalates at once when
 the level rises. It is lowered only when the score has dropped `hysteresis` points below the floor
 of its current band *and* the level has held for `min_dwell_cycles` prediction cycles, so a score
 wobbling around a band edge does not flap. Lowering to healthy resolves the alert.
+
+This is the only place hysteresis lives (docs/risk.md, "Levels and hysteresis"): a server's level
+is its open alert's level, or healthy without one (`server_levels`). Tiles, the fleet summary's
+counts, the alert list, the stored history and the Prometheus gauge all read that one mapping, so
+they can never show two levels for one server in one cycle.
 """
 
 from __future__ import annotations
@@ -80,7 +85,7 @@ def _step(
     alert: ActiveAlert | None, risk: ServerRisk, at: datetime, policy: AlertPolicy
 ) -> tuple[ActiveAlert | None, AlertEvent | None]:
     """Advance one server's alert by one prediction cycle."""
-    raw = risk.level
+    raw = risk.score_level
     if alert is None:
         if raw is Level.HEALTHY:
             return None, None
@@ -157,3 +162,17 @@ def advance(
         if event is not None:
             events.append(event)
     return result, events
+
+
+def server_levels(alerts: Mapping[str, ActiveAlert], servers: Iterable[str]) -> dict[str, Level]:
+    """The level of each of `servers` after a cycle: its open alert's level, else healthy.
+
+    An alert escalates at once, so this is never below the level of the server's score; it is
+    above it only while hysteresis or dwell holds a level up (`level_held`).
+    """
+    return {name: alerts[name].level if name in alerts else Level.HEALTHY for name in servers}
+
+
+def level_held(level: Level, score: float) -> bool:
+    """Whether `level` is being held above the band `score` alone falls in."""
+    return RANK[level] > RANK[level_for(score)]

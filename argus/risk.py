@@ -152,11 +152,16 @@ def metric_risk(
 
 @dataclass(frozen=True)
 class ServerRisk:
-    """The risk of one server: score, level, dominant metric, time to issue and message."""
+    """The risk of one server: score, dominant metric, time to issue and message.
+
+    `score_level` is the band the score alone falls in. The level a server *has* (tiles, alerts,
+    counts) is the alert state machine's, which holds it against flapping: see
+    `argus.alerts.server_levels`.
+    """
 
     server_name: str
     risk_score: float
-    level: Level
+    score_level: Level
     dominant_metric: str
     time_to_issue_minutes: int | None
     breach_at: datetime | None
@@ -220,7 +225,7 @@ def assess_server(
     return ServerRisk(
         server_name=server,
         risk_score=score,
-        level=level_for(score),
+        score_level=level_for(score),
         dominant_metric=dominant.metric,
         time_to_issue_minutes=first * STEP_MINUTES if first else None,
         breach_at=_as_datetime(stamps[first - 1]) if first else None,
@@ -246,16 +251,17 @@ class FleetSummary:
     prob_8h: float
 
 
-def fleet_summary(risks: list[ServerRisk]) -> FleetSummary:
-    """Summarise the fleet.
+def fleet_summary(risks: list[ServerRisk], levels: Mapping[str, Level]) -> FleetSummary:
+    """Summarise the fleet; `levels` holds each server's level (`argus.alerts.server_levels`).
 
-    fleet_health is the mean of (100 - risk_score). prob_30m / prob_8h are the probabilities
+    counts are of `levels`, so they equal what the tiles and the alert list show. fleet_health
+    is the mean of (100 - risk_score). prob_30m / prob_8h are the probabilities
     that at least one server breaches a critical threshold within 30 minutes / 8 hours, treating
     servers as independent: 1 - prod(1 - p_server).
     """
     counts = {level: 0 for level in Level}
-    for risk in risks:
-        counts[risk.level] += 1
+    for level in levels.values():
+        counts[level] += 1
     if not risks:
         return FleetSummary(0, counts, 100.0, 0.0, 0.0)
     health = float(np.mean([100.0 - r.risk_score for r in risks]))

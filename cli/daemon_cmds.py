@@ -175,6 +175,7 @@ def history(
             "alerts_by_level",
             "avg_resolution_time_minutes",
             "incidents_prevented",
+            "alerts_without_breach",
             "fleet_health_avg",
         ]
     if as_json:

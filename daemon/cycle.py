@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from argus.alerts import ActiveAlert, AlertPolicy, advance
+from argus.alerts import ActiveAlert, AlertPolicy, advance, server_levels
 from argus.catalogue import derive_targets
 from argus.daemon.cascade_job import run_cascade_detection
 from argus.forecast.base import ForecastSet
 from argus.risk import FleetSummary, ServerRisk, assess_server, fleet_summary
 from argus.storage.forecasts import POINT_COLUMNS, save_points
 from argus.storage.predictions import CycleRecord, save_cycle
+from argus.thresholds import Level
 from argus.window import bucket_start
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class Snapshot:
     computed_at: datetime  # wall clock
     forecast: ForecastSet
     risks: Mapping[str, ServerRisk]
+    levels: Mapping[str, Level]  # each server's one level (argus.alerts.server_levels)
     profiles: Mapping[str, str]
     latest: Mapping[str, Mapping[str, Any]]  # each server's newest bucket (feed-schema means)
     summary: FleetSummary
@@ -71,14 +73,16 @@ def compute_snapshot(
     }
     data_time = bucket_start(max(row["timestamp"] for row in latest.values()))
     alerts, events = advance(previous_alerts, risks.values(), data_time, policy)
+    levels = server_levels(alerts, risks)
     snapshot = Snapshot(
         data_time=data_time,
         computed_at=services.clock(),
         forecast=forecast,
         risks=risks,
+        levels=levels,
         profiles=profiles,
         latest=latest,
-        summary=fleet_summary(list(risks.values())),
+        summary=fleet_summary(list(risks.values()), levels),
         alerts=alerts,
         bodies={},
     )
@@ -107,7 +111,7 @@ def run_cycle(services: Services) -> Snapshot | None:
             counts=summary.counts,
             model=services.models.current.forecaster.name,
             risks=[
-                (r, snapshot.profiles[n], snapshot.forecast.model_of(n))
+                (r, snapshot.levels[n], snapshot.profiles[n], snapshot.forecast.model_of(n))
                 for n, r in snapshot.risks.items()
             ],
             events=events,

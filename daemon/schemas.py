@@ -110,7 +110,14 @@ class BreachOdds(BaseModel):
 class ServerPrediction(BaseModel):
     risk_score: float
     profile: str
-    alert: AlertBadge
+    alert: AlertBadge = Field(
+        description="the server's level: the same as its entry in /alerts/active (healthy "
+        "without one) and as the summary counts"
+    )
+    level_held: bool = Field(
+        description="true while hysteresis holds the level above the band of risk_score "
+        "(docs/risk.md, 'Levels and hysteresis')"
+    )
     display_metrics: DisplayMetrics
     forecast: ForecastBody
     model: str = Field(
@@ -163,6 +170,10 @@ class ActiveAlertBody(BaseModel):
     time_to_issue: str | None
     time_to_issue_minutes: int | None
     dominant_metric: str
+    level_held: bool = Field(
+        description="true while hysteresis holds the level above the band of risk_score "
+        "(docs/risk.md, 'Levels and hysteresis')"
+    )
     since: datetime = Field(description="when this alert opened (data time)")
     level_since: datetime
 

@@ -49,8 +49,7 @@ class SnapshotCollector(Collector):
         if snap is not None:
             for name, risk in snap.risks.items():
                 score.add_metric([name, snap.profiles[name]], risk.risk_score)
-                alert = snap.alerts.get(name)
-                level.add_metric([name], RANK[alert.level] if alert else 0)
+                level.add_metric([name], RANK[snap.levels[name]])
                 for metric, mr in risk.metrics.items():
                     prob.add_metric([name, metric, "30m"], mr.within(URGENT_STEPS))
                     prob.add_metric([name, metric, "8h"], mr.within(len(mr.probabilities)))

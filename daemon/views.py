@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from argus.alerts import level_held
 from argus.catalogue import TARGETS
 from argus.daemon.schemas import (
     ActiveAlertBody,
@@ -67,11 +68,13 @@ def _time_to_issue(minutes: int | None) -> str | None:
 
 def server_prediction(snapshot: Snapshot, name: str) -> ServerPrediction:
     risk = snapshot.risks[name]
+    level = snapshot.levels[name]  # the alert's level: the list and the summary show the same
     latest = snapshot.latest[name]
     return ServerPrediction(
         risk_score=risk.risk_score,
         profile=snapshot.profiles[name],
-        alert=badge(risk.level, risk.risk_score),
+        alert=badge(level, risk.risk_score),
+        level_held=level_held(level, risk.risk_score),
         display_metrics=display_metrics(latest),
         forecast=forecast_body(snapshot, name),
         model=snapshot.forecast.model_of(name),
@@ -132,6 +135,7 @@ def alerts_body(snapshot: Snapshot) -> AlertsBody:
                 time_to_issue=_time_to_issue(a.time_to_issue_minutes),
                 time_to_issue_minutes=a.time_to_issue_minutes,
                 dominant_metric=a.dominant_metric,
+                level_held=level_held(a.level, a.risk_score),
                 since=a.opened_at,
                 level_since=a.level_since,
             )
