@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from argus.catalogue import METRIC_NAMES, OPTIONAL_FIELDS, STEP_MINUTES
+from argus.catalogue import CPU_CORES_FIELD, METRIC_NAMES, OPTIONAL_FIELDS, STEP_MINUTES
 from argus.storage.store import Store
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ COLUMNS: tuple[str, ...] = (
     "status",
     *METRIC_NAMES,
     *(f.name for f in OPTIONAL_FIELDS),
+    CPU_CORES_FIELD.name,  # migration 5
     "ingested_at",
 )
 _COLUMN_LIST = ", ".join(COLUMNS)
@@ -108,6 +109,13 @@ def read_metrics_frame(
             "ORDER BY server_name, ts",
             params,
         ).df()
+
+
+def latest_sample_time(store: Store) -> datetime | None:
+    """The newest stored sample time (None: no samples)."""
+    with store.reader() as cur:
+        row = cur.execute("SELECT max(ts) FROM metrics").fetchone()
+    return row[0] if row else None
 
 
 def count_samples(store: Store) -> int:
