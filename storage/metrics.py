@@ -111,13 +111,6 @@ def read_metrics_frame(
         ).df()
 
 
-def latest_sample_time(store: Store) -> datetime | None:
-    """The newest stored sample time (None: no samples)."""
-    with store.reader() as cur:
-        row = cur.execute("SELECT max(ts) FROM metrics").fetchone()
-    return row[0] if row else None
-
-
 def count_samples(store: Store) -> int:
     with store.reader() as cur:
         row = cur.execute("SELECT count(*) FROM metrics").fetchone()
