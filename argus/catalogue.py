@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 # Bump when a field is added, removed or changes meaning: models record the version they saw.
+# Still 1 with `cpu_cores` and the absentable metrics: no model reads either, and the fields
+# models read kept their meaning, so saved models keep loading.
 CATALOGUE_VERSION = 1
 
 STEP_MINUTES = 5  # the model's step and the grid every server lives on

@@ -26,7 +26,6 @@ CPU_MODES: dict[str, tuple[str, ...]] = {
     "cpu_idle_pct": ("idle",),
 }
 _NOT_TIME = ("guest", "guest_nice")
-NOT_PROVIDED: tuple[str, ...] = ("java_cpu_pct", "back_close_wait", "front_close_wait")
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,7 @@ def _cpu_shares(before: dict[str, float], after: dict[str, float]) -> dict[str, 
 def to_record(
     before: HostSample, after: HostSample, server: str, profile: str | None = None
 ) -> dict[str, Any]:
-    """The feed record for the interval between two samples (stamped at the second)."""
+    """The feed record for the interval between two samples, stamped with the second's time."""
     seconds = max(after.at - before.at, 1e-3)
     record: dict[str, Any] = {
         "timestamp": datetime.fromtimestamp(after.at, UTC).replace(tzinfo=None).isoformat(),

@@ -19,7 +19,6 @@ VIRTUAL_FS = (
     "tmpfs|devtmpfs|ramfs|overlay|squashfs|erofs|iso9660|nsfs|autofs|proc|sysfs|"
     "cgroup2?|fuse|fuse[.].*"
 )
-MB = 1e6  # bytes in the MB of *_mb_s fields
 
 
 @dataclass(frozen=True)
