@@ -80,8 +80,8 @@ class PrometheusPull:
         settings = self.services.settings
         start = now - settings.window_steps * STEP_MINUTES * 60
         newest = latest_time(self.services.store)
-        if newest is not None:
-            start = max(start, newest.replace(tzinfo=UTC).timestamp())
+        if newest is not None:  # (a sample dated in the future does not stop the pull)
+            start = max(start, min(newest.replace(tzinfo=UTC).timestamp(), now - self.step))
         return math.ceil(start / self.step) * self.step
 
     def end_of(self, now: float) -> float:
