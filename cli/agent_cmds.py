@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import signal
@@ -56,7 +57,7 @@ def deliver(client: ArgusClient, buffer: DiskBuffer) -> bool:
                 return False
             rejected = buffer.path.with_name(buffer.path.name + ".rejected")
             with open(rejected, "a", encoding="utf-8") as fh:
-                fh.writelines(f"{r}\n" for r in records)
+                fh.writelines(json.dumps(r) + "\n" for r in records)
             log.error("the daemon refused %d record(s) (%s), kept in %s", lines, exc, rejected)
         else:
             log.info(
