@@ -105,6 +105,29 @@ class Settings(BaseModel):
     cascade_correlation: float = Field(
         default=0.7, gt=0, le=1, description="anomaly-signal correlation that makes a cascade"
     )
+    stale_after_minutes: float = Field(
+        default=15.0,
+        gt=0,
+        description="a server whose last sample is this far behind the fleet's newest is stale",
+    )
+    prometheus_url: str | None = Field(
+        default=None, description="pull node_exporter metrics from this Prometheus (http://host:9090)"
+    )
+    prometheus_pull_seconds: float = Field(
+        default=300.0, ge=1, description="seconds between two pulls from Prometheus"
+    )
+    prometheus_server_label: str = Field(
+        default="instance", min_length=1, description="the label whose values are Argus's servers"
+    )
+    prometheus_selector: str = Field(
+        default="", description='PromQL label matchers that narrow the fleet, e.g. job="node"'
+    )
+    prometheus_step_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="seconds between two pulled samples of a server (rates are averaged over it)",
+    )
     rate_limits_enabled: bool = Field(default=True, description="apply the per-route rate limits")
     rate_limit_storage_uri: str = Field(
         default="memory://", description="flask-limiter storage, e.g. redis://host:6379"

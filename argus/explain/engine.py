@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -83,10 +84,16 @@ def _served_by_network(forecaster: Any, grid: pd.DataFrame) -> bool:
 
 
 def _risks(
-    forecast: ForecastSet, variants: dict[str, pd.DataFrame], profile: str
+    forecast: ForecastSet,
+    variants: dict[str, pd.DataFrame],
+    profile: str,
+    cores: int | None = None,
+    metrics: Collection[str] | None = None,
 ) -> dict[str, ServerRisk]:
     return {
-        name: assess_server(forecast, name, profile, present_values(grid))
+        name: assess_server(
+            forecast, name, profile, present_values(grid), cores=cores, metrics=metrics
+        )
         for name, grid in variants.items()
     }
 
@@ -175,6 +182,8 @@ def explain_server(
     profile: str | None = None,
     *,
     importance: Importance = "auto",
+    cores: int | None = None,
+    metrics: Collection[str] | None = None,
 ) -> Explanation:
     """Explain the forecast and risk of `server` from its feed-schema `history`.
 
@@ -182,7 +191,8 @@ def explain_server(
     forecasts the real history, every counterfactual scenario and every occluded copy; risk
     is scored by `assess_server` exactly like a prediction cycle. `features` are the TFT's
     variable-selection weights when the TFT serves the server (`importance="auto"`), else
-    the occlusion ranking, which is always in `occlusion`.
+    the occlusion ranking, which is always in `occlusion`. `cores` and `metrics` score risk as
+    the cycle did: the server's reported CPU count, and only the targets it reports.
     """
     started = time.perf_counter()
     grid = to_grid(history[history["server_name"].astype(str) == server])
@@ -193,7 +203,7 @@ def explain_server(
     variants = _variants(grid, server, profile, occlusion=True)
     batch = pd.concat(variants.values(), ignore_index=True)
     forecast, view = _run(forecaster, batch, server, network)
-    risks = _risks(forecast, variants, profile)
+    risks = _risks(forecast, variants, profile, cores, metrics)
     occluded = _occlusion_features(forecast, risks, server, profile)
     if view is None or importance == "occlusion":
         features, method = occluded, OCCLUSION_METHOD

@@ -166,7 +166,12 @@ def explain(server_name: str) -> Response:
                     raise NotFoundError(f"no history left for server {server_name!r}")
                 forecaster = services.models.current.forecaster
                 found = explain_server(
-                    forecaster, pd.DataFrame(rows), server_name, snapshot.profiles[server_name]
+                    forecaster,
+                    pd.DataFrame(rows),
+                    server_name,
+                    snapshot.profiles[server_name],
+                    cores=snapshot.facts[server_name].cpu_cores,
+                    metrics=snapshot.targets_of(server_name),
                 )
                 risk = snapshot.risks[server_name]
                 level = snapshot.levels[server_name]
