@@ -32,7 +32,7 @@
       else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
       else el.setAttribute(k, v === true ? "" : String(v));
     }
-    for (const c of children.flat()) {
+    for (const c of children.flat(Infinity)) {
       if (c === null || c === undefined || c === false) continue;
       el.append(c instanceof Node ? c : document.createTextNode(String(c)));
     }
@@ -40,7 +40,7 @@
   }
 
   function clear(el, ...children) {
-    el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined));
+    el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined));
   }
 
   class ApiError extends Error {
@@ -137,8 +137,12 @@
     }
   });
 
+  // Axes in UTC, like every time the API returns and the page prints.
+  const utc = (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC");
+
   function mountChart(el, opts, data) {
     opts.width = chartWidth(el);
+    opts.tzDate = utc;
     const plot = new uPlot(opts, data, el);
     el._plot = plot;
     charts.add(plot);
@@ -190,7 +194,8 @@
     const opts = {
       height: height || 200,
       legend: { show: true, live: false },
-      scales: { x: { time: true } },
+      // one cycle alone would make uPlot span years around it: show an hour instead
+      scales: { x: { time: true, range: (u, lo, hi) => (xs.length && xs[0] === xs[xs.length - 1] ? [xs[0] - 1800, xs[0] + 1800] : [lo, hi]) } },
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, scale: s.scale || "y" }))],
       axes: [{}, { size: 50 }],
     };
@@ -237,7 +242,7 @@
   ];
 
   const fleetView = {
-    minInterval: 2,
+    minInterval: 3, // /predictions/current allows 30 requests a minute
     mount(el) {
       const f = state.fleet;
       this.summary = h("section", { class: "cards", "aria-label": "Fleet summary" });
@@ -297,7 +302,6 @@
         card("Fleet health", fmt(s.fleet_health)),
         card("P(critical in 30 min)", pct(s.prob_30m)),
         card("P(critical in 8 h)", pct(s.prob_8h)),
-        card("Data time (UTC)", time(d.timestamp), "wide"),
       );
       const profiles = [...new Set(Object.values(d.predictions).map((p) => p.profile))].sort();
       const f = state.fleet;
@@ -312,7 +316,7 @@
         return (a < b ? -1 : a > b ? 1 : an < bn ? -1 : 1) * f.dir;
       });
       this.sortSel.value = f.sort;
-      this.count.textContent = `${rows.length} of ${Object.keys(d.predictions).length} servers`;
+      this.count.textContent = `${rows.length} of ${Object.keys(d.predictions).length} servers · cycle of ${time(d.timestamp)} UTC`;
       const head = FLEET_COLUMNS.map(([key, label]) => {
         const active = f.sort === key;
         const th = h(
