@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from flask.testing import FlaskClient
 
+from argus.config import Settings
+from argus.daemon.app import create_app
+from argus.daemon.models import ServingModel
+from argus.daemon.service import build_services
 from argus.daemon.ui.session import COOKIE_NAME, CSRF_HEADER, session_secret
+from argus.forecast.baseline import SeasonalNaive
+from argus.simulate.demo import banner
 from tests.factories import TEST_KEY, make_batch
 
 
@@ -116,3 +123,26 @@ def test_static_files_are_served_without_a_session(anon_client: FlaskClient) -> 
         assert vendored.status_code == 200 and len(vendored.data) > 40_000
     with anon_client.get("/ui/static/vendor/uplot/LICENSE") as licence:
         assert licence.status_code == 200 and b"MIT License" in licence.data
+
+
+def test_an_opaque_origin_cannot_log_in(anon_client: FlaskClient) -> None:
+    resp = anon_client.post("/ui/login", data={"api_key": TEST_KEY}, headers={"Origin": "null"})
+    assert resp.status_code == 403 and "Set-Cookie" not in resp.headers
+
+
+def test_login_guesses_are_rate_limited(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home")  # rate limits on, as the daemon runs
+    settings.home.mkdir(parents=True)
+    services = build_services(settings, TEST_KEY, ServingModel(SeasonalNaive(), None))
+    try:
+        client = create_app(services).test_client()
+        answers = [_login(client, f"guess-{i:02d}-xxxxxxxx") for i in range(11)]
+        assert [a.status_code for a in answers] == [401] * 10 + [429]
+        assert "Too many attempts" in answers[10].get_data(as_text=True)
+    finally:
+        services.store.close()
+
+
+def test_the_demo_prints_the_dashboard_address() -> None:
+    text = banner("http://127.0.0.1:8000", "some-key", Path("/tmp/demo"))
+    assert "Dashboard: http://127.0.0.1:8000/" in text.splitlines()

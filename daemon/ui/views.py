@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_limiter import Limiter
+from werkzeug.exceptions import HTTPException
 
 from argus import __version__
 from argus.catalogue import PROFILES, TARGETS
@@ -99,6 +100,11 @@ def logout() -> Response | tuple[str, int]:
     return redirect(url_for("ui.index"), code=303)
 
 
+def too_many_logins(exc: HTTPException) -> tuple[str, int]:
+    """The login limit answers with the form, not the API's JSON error."""
+    return render_template("login.html", error="Too many attempts; wait a minute."), 429
+
+
 def page_headers(response: Response) -> Response:
     """The pages are never cached, framed, or allowed to load anything from elsewhere."""
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
@@ -121,6 +127,7 @@ def dashboard_blueprint(limiter: Limiter) -> Blueprint:
         static_url_path="/ui/static",
     )
     bp.after_request(page_headers)
+    bp.register_error_handler(429, too_many_logins)
     bp.add_url_rule("/", "index", index, methods=["GET"])
     bp.add_url_rule("/ui/login", "login", limiter.limit(LOGIN_LIMIT)(login), methods=["POST"])
     bp.add_url_rule("/ui/logout", "logout", logout, methods=["POST"])
