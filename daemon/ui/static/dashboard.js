@@ -183,7 +183,7 @@
         { label: `critical ${crit}`, stroke: CONFIG.levels.critical.color, dash: [2, 3], width: 1.5, points: { show: false } },
       ],
       bands: [{ series: [4, 3], fill: "rgba(123,63,191,0.18)" }], // P10–P90
-      axes: [{}, { size: 50 }],
+      axes: [{ space: 70 }, { size: 50 }],
     };
     el.dataset.bands = opts.bands.map((b) => b.series.map((s) => opts.series[s].label).join("-")).join(",");
     return mountChart(el, opts, data);
@@ -197,7 +197,7 @@
       // one cycle alone would make uPlot span years around it: show an hour instead
       scales: { x: { time: true, range: (u, lo, hi) => (xs.length && xs[0] === xs[xs.length - 1] ? [xs[0] - 1800, xs[0] + 1800] : [lo, hi]) } },
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, scale: s.scale || "y" }))],
-      axes: [{}, { size: 50 }],
+      axes: [{ space: 70 }, { size: 50 }],
     };
     return mountChart(el, opts, [xs, ...series.map((s) => s.values)]);
   }
@@ -580,7 +580,7 @@
           h("time", { datetime: e.timestamp }, time(e.timestamp)),
           h("strong", {}, ` ${e.severity} `),
           e.origin ? ["from ", serverLink(e.origin), " · "] : "",
-          `${e.affected_servers.length} servers · ${e.cascades.map((x) => x.metric).join(", ")} · correlation ${fmt(e.correlation_score, 2)}`,
+          `${e.affected_servers.length} servers · ${[...new Set(e.cascades.map((x) => x.metric))].join(", ")} · correlation ${fmt(e.correlation_score, 2)}`,
         ),
       );
       clear(
