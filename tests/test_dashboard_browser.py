@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from playwright import sync_api
 from argus.simulate import Simulator
 from argus.simulate.scenario import ScenarioRequest, control_path, write_request
 from argus.simulate.stream import FeedClient, backfill, backfill_start, stream
-from tests.factories import TEST_KEY, LiveDaemon
+from tests.factories import TEST_KEY, LiveDaemon, make_record
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not os.path.exists(CHROMIUM):
@@ -31,6 +32,7 @@ if not os.path.exists(CHROMIUM):
 
 SERVERS = 8
 SCENARIO_SERVER = "ppapi001"
+STALE_SERVER = "ppgen099"
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 
 
@@ -58,7 +60,12 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     home = tmp_path_factory.mktemp("dash") / "home"
     daemon = LiveDaemon(home=home, extra_env={"ARGUS_CYCLE_CHECK_SECONDS": "0.5"}).start()
     try:
-        sim = Simulator.create(servers=SERVERS, seed=4, start=backfill_start(1.0))
+        start = backfill_start(1.0)
+        # a server that stopped reporting two hours before the others: the page marks it stale
+        last = start + timedelta(days=1)  # the backfill's newest sample
+        quiet = [make_record(STALE_SERVER, last - timedelta(minutes=5 * i)) for i in range(24, 48)]
+        assert daemon.post("/feed/data", json={"records": quiet}).status_code == 200
+        sim = Simulator.create(servers=SERVERS, seed=4, start=start)
         client = FeedClient(daemon.url, TEST_KEY)
         backfill(sim, client, days=1.0)
         _wait_for(lambda: daemon.get("/predictions/current").status_code == 200, 60, "a cycle")
@@ -124,7 +131,10 @@ def test_login_shows_every_fed_server_and_the_key_stays_out_of_the_page(
         shown = page.eval_on_selector_all(
             "#fleet-table tbody tr", "rows => rows.map(r => r.dataset.server)"
         )
-        assert sorted(shown) == fleet.names
+        assert sorted(shown) == fleet.names and STALE_SERVER in shown
+        stale = page.locator("#fleet-table tr.stale")
+        assert stale.count() == 1 and stale.get_attribute("data-server") == STALE_SERVER
+        assert "stale" in stale.inner_text()
         assert page.locator("#fleet-table .badge").first.inner_text()[:1] in "🔴🟠🟡🟢"
         cookie = next(c for c in context.cookies() if c["name"] == "argus_session")
         assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
@@ -230,6 +240,9 @@ def test_every_view_renders_at_both_widths(fleet: Fleet, browser, width: str) ->
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    elsewhere: list[str] = []  # nothing may be fetched from anywhere but the daemon
+    local = (fleet.daemon.url, "data:")
+    page.on("request", lambda r: None if r.url.startswith(local) else elsewhere.append(r.url))
     try:
         _login(page, fleet)
         _shoot(page, fleet, f"fleet-{width}")
@@ -251,7 +264,7 @@ def test_every_view_renders_at_both_widths(fleet: Fleet, browser, width: str) ->
             _shoot(page, fleet, f"{name}-{width}")
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{name} scrolls sideways at {width}"
-        assert errors == []
+        assert errors == [] and elsewhere == []
     finally:
         context.close()
     requests.get(fleet.daemon.url + "/health", timeout=5).raise_for_status()

@@ -643,12 +643,17 @@
       state.view.loadedAt = 0;
       refreshView(true);
     },
+    // a training run moves without new data: follow it even when no prediction cycle runs
+    pollAgain() {
+      return this.trainingLive;
+    },
     async refresh() {
       const [report, status, training, models] = await settle(["/drift/report", "/drift/status", "/admin/training-status", "/admin/models"]);
       this.drawDrift(report, status);
       if (training instanceof ApiError) clear(this.training, problem(training, "Training status"));
       else {
         const t = training;
+        this.trainingLive = t.live;
         const pctDone = t.percent === null ? 0 : t.percent;
         clear(
           this.training,
@@ -802,6 +807,9 @@
     try {
       await v.spec.refresh();
       if (state.view === v) v.el.dataset.cycle = String(state.cycle);
+      if (state.view === v && v.spec.pollAgain && v.spec.pollAgain() && !v.timer) {
+        v.timer = setTimeout(() => ((v.timer = null), refreshView(true)), v.spec.minInterval * 1000);
+      }
     } catch (e) {
       console.error(e);
     }
