@@ -49,9 +49,9 @@ def all_routes() -> tuple[Route, ...]:
         *CASCADE_ROUTES,
         *drift.ROUTES,
         *history.ROUTES,
+        *server_metrics.ROUTES,
         *admin.ROUTES,
         *metrics.ROUTES,
-        *server_metrics.ROUTES,
         *meta.ROUTES,
     )
 

@@ -14,7 +14,7 @@ import secrets
 from datetime import timedelta
 from enum import Enum
 
-from flask import Flask, Request, session
+from flask import Flask, Request, request, session
 from flask.sessions import SecureCookieSessionInterface
 
 COOKIE_NAME = "argus_session"
@@ -36,8 +36,6 @@ class _SessionInterface(SecureCookieSessionInterface):
     """Flask's signed cookie, marked Secure when the request came over HTTPS (or when told to)."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        from flask import request
-
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
