@@ -79,6 +79,8 @@
   const pct = (v) => (v === null || v === undefined ? "–" : (100 * v).toFixed(1) + " %");
   const time = (iso) => (iso ? iso.replace("T", " ").slice(0, 16) : "–");
   const levelOf = (name) => CONFIG.levels[name] || CONFIG.levels.healthy;
+  // The API's times are naive UTC; one with a zone is taken as written.
+  const utcMs = (iso) => Date.parse(/(Z|[+-]\d\d:?\d\d)$/i.test(iso) ? iso : iso + "Z");
   const title = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 
   function badge(level, label) {
@@ -154,7 +156,7 @@
   function forecastChart(el, target, hist, fc, limits) {
     const points = new Map();
     const put = (iso, idx, v) => {
-      const t = Date.parse(iso + "Z") / 1000;
+      const t = utcMs(iso) / 1000;
       if (!points.has(t)) points.set(t, [null, null, null, null]);
       points.get(t)[idx] = v;
     };
@@ -190,7 +192,7 @@
   }
 
   function lineChart(el, xsIso, series, height) {
-    const xs = xsIso.map((ts) => Date.parse(ts + "Z") / 1000);
+    const xs = xsIso.map((ts) => utcMs(ts) / 1000);
     const opts = {
       height: height || 200,
       legend: { show: true, live: false },
@@ -227,7 +229,7 @@
 
   function isStale(p, cycleTime) {
     if (typeof p.stale === "boolean") return p.stale; // the API's own verdict, where it gives one
-    return Date.parse(cycleTime + "Z") - Date.parse(p.last_sample + "Z") > STALE_MINUTES * 60000;
+    return utcMs(cycleTime) - utcMs(p.last_sample) > STALE_MINUTES * 60000;
   }
 
   const FLEET_COLUMNS = [
