@@ -128,6 +128,13 @@ class Settings(BaseModel):
         le=3600,
         description="seconds between two pulled samples of a server (rates are averaged over it)",
     )
+    dashboard_session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 30, description="a dashboard login lasts this long unused"
+    )
+    dashboard_secure_cookie: bool = Field(
+        default=False,
+        description="always mark the dashboard cookie Secure (behind a TLS-terminating proxy)",
+    )
     rate_limits_enabled: bool = Field(default=True, description="apply the per-route rate limits")
     rate_limit_storage_uri: str = Field(
         default="memory://", description="flask-limiter storage, e.g. redis://host:6379"
