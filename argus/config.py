@@ -107,6 +107,30 @@ class Settings(BaseModel):
     rate_limit_storage_uri: str = Field(
         default="memory://", description="flask-limiter storage, e.g. redis://host:6379"
     )
+    # Delivery of alerts, scraping and running behind a proxy (docs/production.md).
+    alertmanager_url: str | None = Field(
+        default=None, description="push alerts to this Alertmanager (its base URL)"
+    )
+    alertmanager_resend_seconds: float = Field(
+        default=60.0, gt=0, description="how often active alerts are re-sent to Alertmanager"
+    )
+    webhook_url: str | None = Field(default=None, description="POST every alert transition here")
+    webhook_secret: str | None = Field(
+        default=None, description="sign webhook bodies with HMAC-SHA256 of this secret"
+    )
+    notify_retry_seconds: float = Field(
+        default=5.0, gt=0, description="first retry delay of a failed delivery (doubles to 5 min)"
+    )
+    public_url: str | None = Field(
+        default=None, description="URL people reach the daemon at, for links in alerts"
+    )
+    metrics_public: bool = Field(default=False, description="serve /metrics without a key")
+    cors_origins: str = Field(
+        default="", description="comma-separated origins allowed by CORS; empty: CORS off"
+    )
+    trusted_proxies: int = Field(
+        default=0, ge=0, le=10, description="reverse proxies in front (X-Forwarded-For hops)"
+    )
 
 
 def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
