@@ -137,3 +137,46 @@ def wait_for(condition, timeout: float = 30.0, step: float = 0.2) -> Any:  # noq
             return value
         time.sleep(step)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+@dataclass
+class Prometheus:
+    """Debian's `prometheus` with the given scrape jobs (and rule files), scraping every second."""
+
+    workdir: Path
+    scrape_configs: list[dict[str, Any]]
+    rule_files: list[str] = field(default_factory=list)
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Prometheus:
+        binary = require("prometheus")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        config = {
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": self.rule_files,
+            "scrape_configs": self.scrape_configs,
+        }
+        path = self.workdir / "prometheus.yml"
+        path.write_text(json.dumps(config))  # JSON is YAML
+        with open(self.workdir / "prometheus.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                [binary, f"--config.file={path}", f"--storage.tsdb.path={self.workdir / 'data'}",
+                 f"--web.listen-address=127.0.0.1:{self.port}"],
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        wait_http(self.url + "/-/ready")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+    def query(self, expr: str) -> dict[str, Any]:
+        resp = requests.get(self.url + "/api/v1/query", params={"query": expr}, timeout=5)
+        return resp.json()
