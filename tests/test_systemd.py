@@ -4,10 +4,13 @@ scheduler runs (a test socket stands in for systemd's NOTIFY_SOCKET)."""
 from __future__ import annotations
 
 import socket
+import subprocess
 import time
 from pathlib import Path
 
+from argus.daemon.systemd import Watchdog, sd_notify
 from tests.factories import LiveDaemon
+from tests.thirdparty import require
 
 
 def read_messages(sock: socket.socket, want: set[str], timeout: float = 30.0) -> list[str]:
@@ -45,10 +48,30 @@ def test_serve_notifies_ready_and_feeds_the_watchdog(tmp_path: Path) -> None:
         assert any("STOPPING=1" in m for m in stopping), stopping
 
 
-def test_without_notify_socket_nothing_is_sent(tmp_path: Path) -> None:
-    from argus.daemon.systemd import Watchdog, sd_notify
-
+def test_without_notify_socket_nothing_is_sent() -> None:
     assert sd_notify("READY=1", {}) is False
     assert Watchdog({}).interval is None
     assert Watchdog({"WATCHDOG_USEC": "10000000", "WATCHDOG_PID": "1"}).interval is None
     assert Watchdog({"WATCHDOG_USEC": "10000000"}).interval == 5.0
+
+
+UNITS = Path(__file__).resolve().parent.parent / "contrib" / "systemd"
+
+
+def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
+    """The shipped units parse and every option is known to systemd (ExecStart pointed at an
+    existing binary, since Argus is not installed under /opt here)."""
+    analyze = require("systemd-analyze")
+    copies = []
+    for unit in ("argus.service", "argus-agent.service"):
+        text = (UNITS / unit).read_text()
+        assert "/opt/argus/venv/bin/argus " in text
+        copy = tmp_path / unit
+        copy.write_text(text.replace("/opt/argus/venv/bin/argus ", "/bin/true "))
+        copies.append(str(copy))
+    proc = subprocess.run([analyze, "verify", "--man=no", *copies],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    service = (UNITS / "argus.service").read_text()
+    for line in ("Type=notify", "WatchdogSec=", "StateDirectory=argus", "ProtectSystem=strict"):
+        assert line in service
