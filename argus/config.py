@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from argus.errors import ConfigError
 
 ENV_PREFIX = "ARGUS_"
+HTTP_URL = r"^https?://[^\s/]+"  # an http(s) URL with a host
 
 
 def default_home(environ: Mapping[str, str]) -> Path:
@@ -109,12 +110,14 @@ class Settings(BaseModel):
     )
     # Delivery of alerts, scraping and running behind a proxy (docs/production.md).
     alertmanager_url: str | None = Field(
-        default=None, description="push alerts to this Alertmanager (its base URL)"
+        default=None, pattern=HTTP_URL, description="push alerts to this Alertmanager (base URL)"
     )
     alertmanager_resend_seconds: float = Field(
         default=60.0, gt=0, description="how often active alerts are re-sent to Alertmanager"
     )
-    webhook_url: str | None = Field(default=None, description="POST every alert transition here")
+    webhook_url: str | None = Field(
+        default=None, pattern=HTTP_URL, description="POST every alert transition here"
+    )
     webhook_secret: str | None = Field(
         default=None, description="sign webhook bodies with HMAC-SHA256 of this secret"
     )
@@ -122,7 +125,7 @@ class Settings(BaseModel):
         default=5.0, gt=0, description="first retry delay of a failed delivery (doubles to 5 min)"
     )
     public_url: str | None = Field(
-        default=None, description="URL people reach the daemon at, for links in alerts"
+        default=None, pattern=HTTP_URL, description="URL people reach the daemon at (alert links)"
     )
     metrics_public: bool = Field(default=False, description="serve /metrics without a key")
     cors_origins: str = Field(

@@ -125,3 +125,18 @@ def test_webhook_envelope_and_signature() -> None:
     assert not signature_valid(raw, "s3cret", sign(raw + b" ", "s3cret"))
     assert not signature_valid(raw, "other", sign(raw, "s3cret"))
     assert not signature_valid(raw, "s3cret", None)
+
+
+def test_notification_urls_must_be_http_urls(tmp_path) -> None:
+    import pytest
+
+    from argus.config import load_settings
+    from argus.errors import ConfigError
+
+    for name in ("alertmanager_url", "webhook_url", "public_url"):
+        with pytest.raises(ConfigError, match=name):
+            load_settings({"home": tmp_path, name: "localhost:9093"}, environ={})
+    env = {"ARGUS_ALERTMANAGER_URL": "http://127.0.0.1:9093", "ARGUS_CORS_ORIGINS": "https://a"}
+    settings = load_settings({"home": tmp_path}, environ=env)
+    assert settings.alertmanager_url == "http://127.0.0.1:9093"
+    assert settings.cors_origins == "https://a" and settings.trusted_proxies == 0
