@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from argus.alerts import ActiveAlert, AlertEvent, AlertEventKind
+from argus.config import load_settings
+from argus.errors import ConfigError
 from argus.notify.alertmanager import (
     active_notice,
     alertname,
@@ -128,11 +132,6 @@ def test_webhook_envelope_and_signature() -> None:
 
 
 def test_notification_urls_must_be_http_urls(tmp_path) -> None:
-    import pytest
-
-    from argus.config import load_settings
-    from argus.errors import ConfigError
-
     for name in ("alertmanager_url", "webhook_url", "public_url"):
         with pytest.raises(ConfigError, match=name):
             load_settings({"home": tmp_path, name: "localhost:9093"}, environ={})
