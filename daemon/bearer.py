@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from werkzeug.datastructures import Headers
+
 API_KEY_HEADER = "X-API-Key"
 BEARER_PREFIX = "bearer "
 
 
-def presented_key(headers: Mapping[str, str]) -> str | None:
+def presented_key(headers: Headers | Mapping[str, str]) -> str | None:
     """The key in `X-API-Key`, else the token of an `Authorization: Bearer` header."""
     key = headers.get(API_KEY_HEADER)
     if key is not None:

@@ -167,7 +167,7 @@ def _send(services: Services, channel: str, row_id: int, notices: list[Notice]) 
     settings, state = services.settings, services.notify
     if channel == ALERTMANAGER:
         validity = timedelta(seconds=4 * settings.alertmanager_resend_seconds)
-        body = encode(push_alerts(notices, services.clock(), validity))  # type: ignore[arg-type]
+        body = encode(push_alerts(notices, services.clock(), validity))
         url = f"{(settings.alertmanager_url or '').rstrip('/')}/api/v2/alerts"
         headers = {"Content-Type": "application/json"}
     else:

@@ -65,7 +65,8 @@ def envelope(notices: Sequence[Notice], external_url: str) -> dict:
     }
 
 
-def encode(body: dict) -> bytes:
+def encode(body: object) -> bytes:
+    """Compact JSON: the exact bytes sent (and signed)."""
     return json.dumps(body, separators=(",", ":")).encode()
 
 
