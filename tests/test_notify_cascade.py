@@ -1,5 +1,5 @@
-"""A fleet cascade episode becomes one alert with a cascade_id, delivered from the outbox to a
-webhook receiver, and is resolved once the episode is over."""
+"""A fleet cascade episode becomes one alert with a cascade_id, delivered from the outbox to an
+unsigned webhook receiver, and is resolved once the episode is over."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from argus.daemon.notify_job import notify_job
 from argus.daemon.service import build_services
 from argus.daemon.services import Services
 from argus.forecast.baseline import SeasonalNaive
+from argus.notify.webhook import SIGNATURE_HEADER
 from argus.simulate import Simulator
 from argus.storage.notify import pending_counts
 from tests.factories import TEST_KEY
@@ -62,6 +63,7 @@ def test_cascade_episode_fires_and_resolves(notifying: Services, hook: WebhookRe
     labels = fired["alerts"][-1]["labels"]
     assert fired["status"] == "firing" and labels["alertname"] == "ArgusCascadeDetected"
     assert labels["server"] == origin and labels["cascade_id"].startswith("cascade-")
+    assert SIGNATURE_HEADER not in hook.deliveries[0].headers  # no webhook_secret: unsigned
 
     feed(client, records(sim.advance(120)))  # the storm ends and the fleet stays calm
     run_cycle(notifying)
