@@ -147,3 +147,16 @@ def test_a_steady_leak_is_extrapolated_to_a_breach() -> None:
     assert forecast.model_of("leaky").endswith("+trend")
     assert forecast.median("leaky", "mem_pct")[-1] == 100.0
     assert risk(forecast, "leaky", frame) >= 60  # warning: exhaustion in about 4 hours
+
+
+def test_servers_that_leave_the_fleet_are_forgotten() -> None:
+    steps = 2 * DAY_STEPS
+    serving = ServingForecaster(None)
+    first = feed({f"old{i:03d}": {} for i in range(120)}, steps)
+    serving.predict(first)
+    later = feed({"new": {}, "old000": {}}, steps + 12)
+    later = later[later["timestamp"] > START + pd.Timedelta(minutes=5 * 12)]
+    serving.predict(later)
+    assert set(serving.state.rows) == {"new", "old000"}
+    assert len(serving.state.loss) == 2 and all(len(r.rows) <= 2 for r in serving.state.records)
+    serving.predict(later)  # scoring the kept forecasts still works
