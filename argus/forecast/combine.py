@@ -81,18 +81,23 @@ def naive_half_width(recent: np.ndarray, horizon: int) -> np.ndarray:
     gave one. The servers' band factors then scale it to the coverage realised."""
     tail = recent[:, -2 * DAY_STEPS :]
     steps = [h for h in EVAL_STEPS if h <= horizon]
-    widths = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # too short a history: no width
-        for h in steps:
-            mean_abs = np.nanmean(np.abs(tail[:, h:] - tail[:, :-h]), axis=1)  # (n, T)
-            widths.append(mean_abs * np.sqrt(np.pi / 2) * _Z90)  # mean |N(0, s)| = s sqrt(2/pi)
-    known = np.stack(widths, axis=-1)  # (n, T, len(steps))
-    known = np.where(np.isfinite(known), known, 0.0)
+    widths = np.empty((recent.shape[0], recent.shape[2], len(steps)))
+    for k, h in enumerate(steps):
+        # every third origin: the mean of thousands of changes, at a third of the cost
+        change = np.abs(tail[:, h:][:, ::3] - tail[:, :-h][:, ::3])
+        seen = np.isfinite(change)
+        total = np.where(seen, change, 0.0).sum(axis=1)
+        mean_abs = total / np.maximum(seen.sum(axis=1), 1)  # 0 without a change to measure
+        widths[..., k] = mean_abs * np.sqrt(np.pi / 2) * _Z90  # mean |N(0, s)| = s sqrt(2/pi)
+    return widths @ _interpolation(steps, horizon)
+
+
+def _interpolation(steps: list[int], horizon: int) -> np.ndarray:
+    """(len(steps), horizon) the matrix of linear interpolation from `steps` to 1..horizon
+    (held flat beyond the last one), so a whole fleet interpolates in one product."""
+    eye = np.eye(len(steps))
     at = np.arange(1, horizon + 1)
-    flat = known.reshape(-1, len(steps))
-    out = np.stack([np.interp(at, steps, row) for row in flat]) if len(flat) else flat
-    return out.reshape(*known.shape[:2], horizon)
+    return np.stack([np.interp(at, steps, row) for row in eye])
 
 
 def candidates(recent: np.ndarray, model: np.ndarray) -> np.ndarray:
