@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import signal
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -21,7 +22,7 @@ from argus.daemon.cycle import prediction_job
 from argus.daemon.drift_job import drift_job
 from argus.daemon.models import ModelHolder, ServingModel, load_serving_model
 from argus.daemon.services import Services
-from argus.errors import ConfigError
+from argus.errors import ArgusError, ConfigError
 from argus.keys import resolve_api_key
 from argus.storage.forecasts import purge_points_before
 from argus.storage.metrics import purge_before, read_window_samples
@@ -97,8 +98,15 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         args=[services],
         id="predictions",
     )
+    # Every minute, from start-up: the job itself runs a check only when one is due, so the
+    # first check comes as soon as the history allows instead of an hour after each start.
     scheduler.add_job(
-        drift_job, "interval", minutes=settings.drift_check_minutes, args=[services], id="drift"
+        drift_job,
+        "interval",
+        seconds=min(60.0, settings.drift_check_minutes * 60),
+        args=[services],
+        id="drift",
+        next_run_time=datetime.now(UTC),
     )
     if settings.retrain_cron:
         try:
@@ -130,6 +138,15 @@ def write_runtime_file(path: Path, host: str, port: int) -> None:
     os.replace(partial, path)
 
 
+def listen_error(host: str, port: int, exc: OSError) -> str:
+    """Say which address could not be used and how to choose another."""
+    why = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be used: {exc}"
+    return (
+        f"cannot listen on {host}:{port}: the address {why}; choose another port with "
+        "--port N or ARGUS_PORT=N (0 picks a free one), or the address with --host / ARGUS_HOST"
+    )
+
+
 def _raise_exit(signum: int, frame: FrameType | None) -> None:
     # waitress's run() turns SystemExit into an orderly shutdown of its worker threads,
     # which lets requests in flight finish.
@@ -150,13 +167,17 @@ def run_daemon(settings: Settings) -> int:
     services = build_services(settings, key.value)
     scheduler = build_scheduler(services)
     runtime = settings.home / RUNTIME_FILE_NAME
-    server = create_server(
-        create_app(services),
-        host=settings.host,
-        port=settings.port,
-        threads=settings.threads,
-        ident="argus",
-    )
+    try:
+        server = create_server(
+            create_app(services),
+            host=settings.host,
+            port=settings.port,
+            threads=settings.threads,
+            ident="argus",
+        )
+    except OSError as exc:
+        services.store.close()
+        raise ArgusError(listen_error(settings.host, settings.port, exc)) from None
     port = int(server.effective_port)  # type: ignore[union-attr]
     previous = signal.signal(signal.SIGTERM, _raise_exit)
     try:
