@@ -50,7 +50,7 @@ def table(
     heading = Text(title, style="bold")
     if not rows and empty is not None:
         return Group(heading, Text(empty))
-    out = Table()
+    out = Table(show_header=any(columns))  # a two-column list of facts needs no header
     for name in columns:
         out.add_column(name)
     for row in rows:

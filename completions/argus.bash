@@ -64,6 +64,7 @@ _argus() {
         training-status:--url | \
         training-status:--home | \
         training-status:--config | \
+        training-status:--interval | \
         cancel-training:--url | \
         cancel-training:--home | \
         cancel-training:--config | \
@@ -121,7 +122,7 @@ _argus() {
         models) opts="--url --home --config --json --help" ;;
         reload-model) opts="--url --home --config --json --help" ;;
         trigger-training) opts="--epochs --incremental --no-incremental --url --home --config --json --help" ;;
-        training-status) opts="--url --home --config --json --help" ;;
+        training-status) opts="--url --home --config --json --watch --no-watch --interval --help" ;;
         cancel-training) opts="--url --home --config --json --help" ;;
         train) opts="--data --db --home --config --name --epochs --max-minutes --seed --incremental --no-incremental --activate --no-activate --hidden-size --batches-per-epoch --seasonal-target --level-target --torch-threads --json --progress-file --help" ;;
         backtest) opts="--data --db --home --config --horizons --model --days --every --torch-threads --json --help" ;;

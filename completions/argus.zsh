@@ -22,7 +22,7 @@ _argus() {
         'models:List the models in the daemon'\''s models directory.'
         'reload-model:Hot-swap the serving model; on failure the old model keeps serving.'
         'trigger-training:Start a training run in the daemon (a child process; promoted only if better).'
-        'training-status:Show the current or last training run (epoch, percent, ETA).'
+        'training-status:Show the current or last training run (epoch, percent, ETA); --watch follows it.'
         'cancel-training:Stop the running training; the serving model keeps serving.'
         'train:Train the TFT on the history (or a file) and save it in <home>/models/<name>/.'
         'backtest:Rolling-origin backtest of the TFT against naive and seasonal naive.'
@@ -136,7 +136,10 @@ _argus() {
             _arguments '--url[Daemon URL (default\: the running daemon'\''s runtime file, else host\:port).]:value:_files' \
                 '--home[Data directory.]:value:_files' \
                 '--config[TOML config file.]:value:_files' \
-                '--json[Print JSON.]'
+                '--json[Print JSON.]' \
+                '--watch[Refresh until the run ends (or Ctrl-C).]' \
+                '--no-watch[Refresh until the run ends (or Ctrl-C).]' \
+                '--interval[Seconds between refreshes with --watch.]:value:_files'
             ;;
         cancel-training)
             _arguments '--url[Daemon URL (default\: the running daemon'\''s runtime file, else host\:port).]:value:_files' \
