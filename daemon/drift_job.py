@@ -86,7 +86,7 @@ def drift_job(services: Services) -> None:
     """Scheduler entry point (every minute): when a check is due and the window holds at least
     the warm-up's records, check, then retrain when drift is found and retraining is on."""
     now = services.clock()
-    if now < next_check(services):
+    if services.drift_due is not None and now < services.drift_due:
         return
     if services.window.record_count < services.settings.warmup_records:
         services.drift_due = now + POLL  # not enough history yet: look again in a minute
