@@ -301,8 +301,9 @@ def backtest(
 
 
 def _print_report(report: BacktestReport) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from argus.cli.render import console
 
     table = Table(title=f"Backtest ({len(report.origins)} origins)")
     for col in ("target", "horizon", "model", "MAE", "MASE", "pinball", "P10–P90 cov", "n"):
@@ -319,7 +320,7 @@ def _print_report(report: BacktestReport) -> None:
             f"{r['coverage']:.2f}",
             str(r["n"]),
         )
-    Console().print(table)
+    console().print(table)  # piped: wide, so model names are not cut
 
 
 def _minutes(label: str) -> int:
