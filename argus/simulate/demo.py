@@ -38,10 +38,11 @@ from argus.simulate.stream import (
 
 RUNTIME_FILE = "argus.runtime.json"
 LOG_FILE = "argus-demo.log"  # the daemon's log: kept out of the terminal so the banner stays
-# The demo's training, as measured (45 servers, 8 days, --train-minutes 2, 2 CPU cores):
-# the network trains for 90 % of the cap, then data preparation, the blend, calibration and the
-# validation scores take the rest.
-TRAINING_NOTE = "about 3 minutes with the defaults"
+# The demo's training with the defaults (45 servers, 8 days, --train-minutes 2): the network
+# trains for 90 % of the cap, then data preparation, the blend, calibration and the validation
+# scores take the rest. Measured 2026-12-07: 8 min 28 s on 2 CPU cores shared with other jobs
+# (load average 11); the run prints its own time.
+TRAINING_NOTE = "a few minutes; 8.5 measured on 2 busy cores"
 
 
 class DemoError(RuntimeError):
