@@ -117,14 +117,20 @@ def predictions(
         str | None, typer.Option(envvar="ARGUS_SERVER", help="Only this server.")
     ] = None,
 ) -> None:
-    """Show every server's risk, level, model and time to issue, and the fleet summary."""
+    """Show every server's risk, level, model and time to issue, and the fleet summary; a
+    server without recent data shows as stale with the time of its last sample."""
     data = connect(url, home, config).get("/predictions/current")
     if server is not None:
-        if server not in data["predictions"]:
+        stale = data.get("stale_servers", {})
+        if server not in data["predictions"] and server not in stale:
             from argus.client import ApiError
 
             raise ApiError(f"unknown server {server!r}: no prediction for it", 404)
-        data = {**data, "predictions": {server: data["predictions"][server]}}
+        data = {
+            **data,
+            "predictions": {k: v for k, v in data["predictions"].items() if k == server},
+            "stale_servers": {k: v for k, v in stale.items() if k == server},
+        }
     if as_json:
         return print_json(data)
     preds = sorted(data["predictions"].items(), key=lambda kv: -kv[1]["risk_score"])
@@ -140,6 +146,11 @@ def predictions(
         )
         for name, p in preds
     ]
+    stale = data.get("stale_servers", {})
+    rows += [
+        (name, "stale", "-", "-", "-", "-", f"{s['message']} (last sample {s['last_sample']})")
+        for name, s in stale.items()
+    ]
     s = data["summary"]
     if server is not None:
         title = f"{server} at {data['timestamp']}"
@@ -148,6 +159,7 @@ def predictions(
             f"{s['total_servers']} servers at {data['timestamp']}: risk health "
             f"{s['fleet_health']} (mean of 100 - risk), P(breach 30m) {s['prob_30m']:.2f}, "
             f"P(breach 8h) {s['prob_8h']:.2f}"
+            + (f", {len(stale)} stale" if stale else "")
         )
     cols = ["server", "level", "risk", "metric", "time to issue", "model", "message"]
     console().print(table(title, cols, rows, level_column=1))
@@ -176,7 +188,8 @@ def history(
         ("alerts opened", str(data["total_alerts"])),
         ("levels reached", f"{levels} (an alert counts once per level it opened or rose to)"),
         ("mean time to resolve", _minutes(data["avg_resolution_time_minutes"])),
-        ("predicted, did not happen", f"{data['incidents_prevented']} (incidents_prevented)"),
+        ("warned before a breach", f"{data['incidents_prevented']} (incidents_prevented)"),
+        ("no breach within 8 h", f"{data['alerts_without_breach']} (acted on, or wrong)"),
         ("mean risk health", _text(data["fleet_health_avg"])),
     ]
     title = f"Alert history, {time_range.value} from {data['start']} to {data['end']} (data time)"

@@ -4,7 +4,7 @@ _argus() {
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
     if [[ $COMP_CWORD -eq 1 ]]; then
-        COMPREPLY=($(compgen -W "serve keygen status alerts predictions servers history cascade export drift models reload-model trigger-training training-status cancel-training train backtest simulate demo scenario explain --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "serve keygen status alerts predictions servers history cascade export drift models reload-model trigger-training training-status cancel-training train backtest simulate demo scenario explain agent --help" -- "$cur"))
         return
     fi
     cmd="${COMP_WORDS[1]}"
@@ -106,7 +106,15 @@ _argus() {
         scenario:--home | \
         explain:--url | \
         explain:--home | \
-        explain:--config) return ;;
+        explain:--config | \
+        agent:--url | \
+        agent:--interval | \
+        agent:--name | \
+        agent:--profile | \
+        agent:--buffer | \
+        agent:--max-buffer | \
+        agent:--home | \
+        agent:--config) return ;;
         *)
             case "$cmd" in
         serve) opts="--host --port --config --home --log-level --enable-retraining --disable-retraining --help" ;;
@@ -130,6 +138,7 @@ _argus() {
         demo) opts="--home --port --servers --backfill-days --speed --seed --incident-rate --train-minutes --help" ;;
         scenario) opts="--server --home --help healthy degrading critical cascade" ;;
         explain) opts="--url --home --config --json --help $(argus servers 2>/dev/null)" ;;
+        agent) opts="--url --interval --once --no-once --name --profile --buffer --max-buffer --home --config --help" ;;
                 *) opts="" ;;
             esac ;;
     esac

@@ -13,7 +13,7 @@ _argus() {
         'keygen:Create or rotate the API key file (.tachyon_key, mode 0600) and print the new key.'
         'status:Show the daemon'\''s status.'
         'alerts:List active alerts (exit status 0 whether or not there are any).'
-        'predictions:Show every server'\''s risk, level, model and time to issue, and the fleet summary.'
+        'predictions:Show every server'\''s risk, level, model and time to issue, and the fleet summary; a server without recent data shows as stale with the time of its last sample.'
         'servers:List the servers the daemon predicts, one name a line (shell completion uses it).'
         'history:Summarise alert history (or one server'\''s risk history).'
         'cascade:Show fleet health, the current cascade state and recent cascade events.'
@@ -25,11 +25,12 @@ _argus() {
         'training-status:Show the current or last training run (epoch, percent, ETA); --watch follows it.'
         'cancel-training:Stop the running training; the serving model keeps serving.'
         'train:Train the TFT on the history (or a file) and save it in <home>/models/<name>/.'
-        'backtest:Rolling-origin backtest of the TFT against naive and seasonal naive.'
+        'backtest:Rolling-origin backtest of the TFT as served against naive and seasonal naive.'
         'simulate:Write a simulated fleet dataset (metrics in the feed schema plus labels.json).'
         'demo:Train a TFT on a simulated fleet'\''s history, start a daemon and stream live ticks into it.'
         'scenario:Ask a running `argus demo` to switch scenario at its next tick (exit 1 if none runs).'
         'explain:Explain a server'\''s risk\: important features, attention and what-if scenarios.'
+        'agent:Sample this host with psutil every --interval seconds and push it to the daemon.'
     )
     if (( CURRENT == 2 )); then
         _describe 'command' commands
@@ -210,6 +211,18 @@ _argus() {
                 '--home[Data directory.]:value:_files' \
                 '--config[TOML config file.]:value:_files' \
                 '--json[Print JSON.]'
+            ;;
+        agent)
+            _arguments '--url[Daemon URL (default\: the running daemon'\''s runtime file, else host\:port).]:value:_files' \
+                '--interval[Seconds between samples.]:value:_files' \
+                '--once[Sample once (over 1 s), send it with any backlog, and exit.]' \
+                '--no-once[Sample once (over 1 s), send it with any backlog, and exit.]' \
+                '--name[Server name (default\: the host name).]:value:_files' \
+                '--profile[Profile (default\: derived from the name).]:value:_files' \
+                '--buffer[Backlog file while the daemon is unreachable (default\: <data dir>/agent-buffer.jsonl).]:value:_files' \
+                '--max-buffer[Most records kept while the daemon is unreachable; past it the oldest go.]:value:_files' \
+                '--home[Data directory.]:value:_files' \
+                '--config[TOML config file.]:value:_files'
             ;;
     esac
 }

@@ -20,12 +20,15 @@ from argus.daemon.api import (
     meta,
     metrics,
     predictions,
+    server_metrics,
 )
 from argus.daemon.api.cascade import ROUTES as CASCADE_ROUTES
 from argus.daemon.openapi import build_openapi
 from argus.daemon.routing import Route, respond
 from argus.daemon.schemas import ErrorBody
 from argus.daemon.services import Services
+from argus.daemon.ui.session import SessionCheck, check_session, configure_sessions
+from argus.daemon.ui.views import dashboard_blueprint
 from argus.errors import ArgusError
 from argus.keys import keys_match
 
@@ -33,6 +36,7 @@ log = logging.getLogger("argus.http")
 
 API_KEY_HEADER = "X-API-Key"
 UNAUTHORIZED = "Invalid or missing API key"
+CSRF_REFUSED = "Missing or wrong X-CSRF-Token for a session-authenticated request"
 
 
 def all_routes() -> tuple[Route, ...]:
@@ -45,6 +49,7 @@ def all_routes() -> tuple[Route, ...]:
         *CASCADE_ROUTES,
         *drift.ROUTES,
         *history.ROUTES,
+        *server_metrics.ROUTES,
         *admin.ROUTES,
         *metrics.ROUTES,
         *meta.ROUTES,
@@ -84,17 +89,26 @@ def create_app(services: Services) -> Flask:
         app.add_url_rule(route.rule, route.endpoint, view, methods=[route.method])
 
     app.extensions["argus_openapi"] = build_openapi(routes)
+    configure_sessions(
+        app, services.api_key, settings.dashboard_session_hours, settings.dashboard_secure_cookie
+    )
+    app.register_blueprint(dashboard_blueprint(limiter))
     public = {name for name, route in by_endpoint.items() if route.public}
 
     @app.before_request
     def authenticate() -> Response | None:
         g.started = time.perf_counter()
-        if request.endpoint is None or request.endpoint in public:
-            return None
+        if request.endpoint is None or request.endpoint in public or request.blueprint == "ui":
+            return None  # the dashboard's pages check their session themselves
         presented = request.headers.get(API_KEY_HEADER)
-        if not keys_match(current_app.extensions["argus"].api_key, presented):
-            return respond(ErrorBody(detail=UNAUTHORIZED, status=401), 401)
-        return None
+        if keys_match(current_app.extensions["argus"].api_key, presented):
+            return None
+        verdict = check_session(request)  # the dashboard's cookie, instead of the header
+        if verdict is SessionCheck.OK:
+            return None
+        if verdict is SessionCheck.CSRF:
+            return respond(ErrorBody(detail=CSRF_REFUSED, status=403), 403)
+        return respond(ErrorBody(detail=UNAUTHORIZED, status=401), 401)
 
     @app.after_request
     def log_request(response: Response) -> Response:

@@ -56,7 +56,7 @@ def _operation(route: Route, refs: dict[tuple[Any, str], Any]) -> dict[str, Any]
             "content": {"application/json": {"schema": refs[(route.body, "validation")]}},
         }
     if not route.public:
-        op["security"] = [{"ApiKey": []}]
+        op["security"] = [{"ApiKey": []}, {"DashboardSession": []}]
     if route.limit:
         op["x-rate-limit"] = route.limit
     return op
@@ -85,6 +85,10 @@ def build_openapi(routes: Iterable[Route]) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schema.get("$defs", {}),
-            "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+            "securitySchemes": {
+                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                # the dashboard's login cookie; state-changing requests also send X-CSRF-Token
+                "DashboardSession": {"type": "apiKey", "in": "cookie", "name": "argus_session"},
+            },
         },
     }

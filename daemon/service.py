@@ -21,6 +21,7 @@ from argus.daemon.app import create_app
 from argus.daemon.cycle import prediction_job
 from argus.daemon.drift_job import drift_job
 from argus.daemon.models import ModelHolder, ServingModel, load_serving_model
+from argus.daemon.pull_job import PrometheusPull
 from argus.daemon.services import Services
 from argus.errors import ArgusError, ConfigError
 from argus.keys import resolve_api_key
@@ -108,6 +109,15 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         id="drift",
         next_run_time=datetime.now(UTC),
     )
+    if settings.prometheus_url:
+        # The first pull (the backfill) runs at once; the later ones every pull interval.
+        scheduler.add_job(
+            PrometheusPull(services),
+            "interval",
+            seconds=settings.prometheus_pull_seconds,
+            id="prometheus-pull",
+            next_run_time=datetime.now(UTC),
+        )
     if settings.retrain_cron:
         try:
             trigger = CronTrigger.from_crontab(settings.retrain_cron, timezone="UTC")
@@ -191,6 +201,9 @@ def run_daemon(settings: Settings) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         log.info("shutting down")
+        pull = scheduler.get_job("prometheus-pull")
+        if pull is not None:
+            pull.func.stop()  # a backfill in progress stops after the range it is storing
         scheduler.shutdown(wait=True)
         services.training.cancel()
         server.close()

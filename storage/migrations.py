@@ -135,6 +135,13 @@ CREATE TABLE cascade_events (
 CREATE INDEX cascade_events_time ON cascade_events (event_time);
 """,
     ),
+    (
+        5,
+        "metrics: the server's CPU count when the sender knows it (load thresholds)",
+        """
+ALTER TABLE metrics ADD COLUMN cpu_cores INTEGER;
+""",
+    ),
 )
 
 SCHEMA_VERSION_DDL = """
