@@ -33,8 +33,8 @@ class StatusBody(BaseModel):
     model_loaded: bool
     model_path: str | None = Field(description="model directory relative to the data dir")
     model: str = Field(
-        description="the serving forecaster: 'tft:<name>', or 'seasonal_naive' when no trained "
-        "model is loaded"
+        description="the serving forecaster: 'tft:<name>', or 'baseline' when no trained model "
+        "is loaded"
     )
     rolling_window_size: int = Field(description="5-minute steps kept per server")
     servers_tracked: int

@@ -53,12 +53,12 @@ def test_openapi_declares_every_export_format(client) -> None:
 
 def test_status_names_wall_clock_and_data_time(client) -> None:
     status = client.get("/status").get_json()
-    assert status["model"] == "seasonal_naive"
+    assert status["model"] == "baseline"
     spec = client.get("/openapi.json").get_json()
     props = spec["components"]["schemas"]["StatusBody"]["properties"]
     assert "wall-clock" in props["last_prediction"]["description"]
     assert "data time" in props["last_prediction_data_time"]["description"]
-    assert "seasonal_naive" in props["model"]["description"]
+    assert "baseline" in props["model"]["description"]
 
 
 def test_drift_is_checked_as_soon_as_the_history_allows_and_next_check_is_known(

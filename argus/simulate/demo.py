@@ -171,7 +171,7 @@ def banner(url: str, key: str, opts: DemoOptions, log: Path, temporary: bool) ->
         [
             "",
             f"Argus demo daemon: {url}",
-            f"Dashboard: {url}/",
+            f"Dashboard:         {url}/ (sign in with the API key)",
             f"API key:           {key}",
             f"Data directory:    {home}",
             f"Daemon log:        {log}",
