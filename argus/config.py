@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from argus.errors import ConfigError
 
 ENV_PREFIX = "ARGUS_"
+HTTP_URL = r"^https?://[^\s/]+"  # an http(s) URL with a host
 
 
 def default_home(environ: Mapping[str, str]) -> Path:
@@ -138,6 +139,32 @@ class Settings(BaseModel):
     rate_limits_enabled: bool = Field(default=True, description="apply the per-route rate limits")
     rate_limit_storage_uri: str = Field(
         default="memory://", description="flask-limiter storage, e.g. redis://host:6379"
+    )
+    # Delivery of alerts, scraping and running behind a proxy (docs/production.md).
+    alertmanager_url: str | None = Field(
+        default=None, pattern=HTTP_URL, description="push alerts to this Alertmanager (base URL)"
+    )
+    alertmanager_resend_seconds: float = Field(
+        default=60.0, gt=0, description="how often active alerts are re-sent to Alertmanager"
+    )
+    webhook_url: str | None = Field(
+        default=None, pattern=HTTP_URL, description="POST every alert transition here"
+    )
+    webhook_secret: str | None = Field(
+        default=None, description="sign webhook bodies with HMAC-SHA256 of this secret"
+    )
+    notify_retry_seconds: float = Field(
+        default=5.0, gt=0, description="first retry delay of a failed delivery (doubles to 5 min)"
+    )
+    public_url: str | None = Field(
+        default=None, pattern=HTTP_URL, description="URL people reach the daemon at (alert links)"
+    )
+    metrics_public: bool = Field(default=False, description="serve /metrics without a key")
+    cors_origins: str = Field(
+        default="", description="comma-separated origins allowed by CORS; empty: CORS off"
+    )
+    trusted_proxies: int = Field(
+        default=0, ge=0, le=10, description="reverse proxies in front (X-Forwarded-For hops)"
     )
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from argus.alerts import ActiveAlert, AlertPolicy, advance, server_levels
 from argus.catalogue import ABSENTABLE_METRICS, TARGET_SOURCES, TARGETS, derive_targets
 from argus.daemon.cascade_job import run_cascade_detection
+from argus.daemon.notify_job import remember, server_rows
 from argus.forecast.base import ForecastSet
 from argus.risk import FleetSummary, ServerRisk, assess_server, fleet_summary
 from argus.staleness import StaleServer, stale_servers
@@ -127,6 +128,7 @@ def run_cycle(services: Services) -> Snapshot | None:
     prior_alerts = previous.alerts if previous else services.restored_alerts
     snapshot, events, seconds = compute_snapshot(services, prior_alerts, policy)
     summary = snapshot.summary
+    outbox = server_rows(services, snapshot, events)
     save_cycle(
         services.store,
         CycleRecord(
@@ -143,10 +145,12 @@ def run_cycle(services: Services) -> Snapshot | None:
                 for n, r in snapshot.risks.items()
             ],
             events=events,
+            outbox=outbox,
         ),
     )
     save_points(services.store, forecast_points(snapshot))
     services.snapshot = snapshot
+    remember(services.notify, outbox)
     services.telemetry.record_cycle(seconds)
     log.info(
         "cycle %s: %d servers, %d alerts, %d events, %.2fs",

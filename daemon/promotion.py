@@ -48,6 +48,9 @@ def reload_model(services: Services, model_path: str | None) -> ServingModel:
     from argus.forecast.serving import ServingForecaster
 
     forecaster = ServingForecaster(load_model(models_dir, name))  # ModelLoadError: no swap
+    # what was learnt of the simple forecasters and the bands carries over; the new model's
+    # own errors start afresh
+    forecaster.adopt(services.models.current.forecaster)
     model = ServingModel(forecaster, f"models/{name}")
     set_current(models_dir, name)
     services.models.swap(model)

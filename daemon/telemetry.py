@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -105,6 +105,19 @@ class Telemetry:
         self.pull_rejected = Counter(
             "argus_prometheus_rejected_records",
             "Pulled samples that failed the feed's validation and were not stored",
+            registry=r,
+        )
+        self.notify_sent = Counter(
+            "argus_notifications_sent", "Notifications delivered", ["channel"], registry=r
+        )
+        self.notify_failures = Counter(
+            "argus_notification_failures",
+            "Notification attempts that failed (each is retried unless rejected)",
+            ["channel"],
+            registry=r,
+        )
+        self.notify_pending = Gauge(
+            "argus_notifications_pending", "Notifications waiting in the outbox", ["channel"],
             registry=r,
         )
         self._lock = threading.Lock()

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from argus.alerts import ActiveAlert, AlertEvent, AlertEventKind
 from argus.risk import ServerRisk
+from argus.storage.notify import OutboxRow, insert_outbox
 from argus.storage.store import Store
 from argus.thresholds import Level
 
@@ -26,6 +27,7 @@ class CycleRecord:
     model: str  # the serving forecaster's name
     risks: Sequence[tuple[ServerRisk, Level, str, str]]  # (risk, server's level, profile, model)
     events: Sequence[AlertEvent]
+    outbox: Sequence[OutboxRow] = ()  # notifications of the events, durable with them
 
 
 def save_cycle(store: Store, cycle: CycleRecord) -> None:
@@ -60,6 +62,7 @@ def save_cycle(store: Store, cycle: CycleRecord) -> None:
             cur.executemany(
                 "INSERT INTO alert_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", event_rows
             )
+        insert_outbox(cur, cycle.outbox)
 
 
 # prediction_cycles stores one count column per level, in this order.

@@ -53,13 +53,20 @@ def test_a_flat_idle_server_never_forecasts_a_breach() -> None:
     flat = {"cpu_pct": 0.3 + rng.normal(0, 0.01, steps)}
     # a step from 0.3 % to 0.6 % in the last hour: consistent, but no climb worth a line
     blip = {"cpu_pct": np.r_[np.full(steps - 12, 0.3), np.linspace(0.3, 0.6, 12)]}
-    frame = feed({"idle": flat, "blip": blip}, steps)
+    # idle today at an hour when memory fell from 60 % to 1 % on the other days: against its
+    # usual level it "climbs", but the values themselves are flat
+    k = np.arange(steps) % DAY_STEPS
+    usual = np.where(k < DAY_STEPS - 12, 60.0, 1.0)
+    quiet = {"mem_pct": np.r_[usual[: steps - DAY_STEPS], np.full(DAY_STEPS, 0.3)]}
+    frame = feed({"idle": flat, "blip": blip, "quiet": quiet}, steps)
     forecast = ServingForecaster(None).predict(frame)
-    for server in ("idle", "blip"):
-        cpu = forecast.series(server, "cpu_pct")[1]
-        assert cpu[:, -1].max() < 5.0  # even the P98 stays near idle
+    for server, target in (("idle", "cpu_pct"), ("blip", "cpu_pct"), ("quiet", "mem_pct")):
+        band = forecast.series(server, target)[1]
+        assert band[:, -1].max() < 80.0  # even the P98 stays far from a breach
         assert not forecast.model_of(server).endswith("+trend")
         assert risk(forecast, server, frame) < 10
+    for server in ("idle", "blip"):
+        assert forecast.series(server, "cpu_pct")[1][:, -1].max() < 5.0  # near idle
 
 
 def test_yesterdays_one_off_spike_is_not_replayed() -> None:
@@ -140,3 +147,16 @@ def test_a_steady_leak_is_extrapolated_to_a_breach() -> None:
     assert forecast.model_of("leaky").endswith("+trend")
     assert forecast.median("leaky", "mem_pct")[-1] == 100.0
     assert risk(forecast, "leaky", frame) >= 60  # warning: exhaustion in about 4 hours
+
+
+def test_servers_that_leave_the_fleet_are_forgotten() -> None:
+    steps = 2 * DAY_STEPS
+    serving = ServingForecaster(None)
+    first = feed({f"old{i:03d}": {} for i in range(120)}, steps)
+    serving.predict(first)
+    later = feed({"new": {}, "old000": {}}, steps + 12)
+    later = later[later["timestamp"] > START + pd.Timedelta(minutes=5 * 12)]
+    serving.predict(later)
+    assert set(serving.state.rows) == {"new", "old000"}
+    assert len(serving.state.loss) == 2 and all(len(r.rows) <= 2 for r in serving.state.records)
+    serving.predict(later)  # scoring the kept forecasts still works

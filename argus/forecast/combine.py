@@ -172,6 +172,29 @@ class OnlineState:
             self.checked = np.concatenate([self.checked, np.zeros((k, *self.checked.shape[1:]))])
         return np.array([self.rows[s] for s in names], dtype=np.int64)
 
+    def forget_candidate(self, candidate: int) -> None:
+        """Drop what was learnt of one candidate (a new model replaced the one it was)."""
+        self.loss[..., candidate] = 0.0
+        self.count[..., candidate] = 0.0
+        for rec in self.records:
+            rec.medians[..., candidate] = np.nan
+
+    def keep_only(self, names: tuple[str, ...]) -> None:
+        """Forget every server but `names` (servers that left the fleet): the state stays
+        bounded by the fleet however many servers come and go."""
+        kept = [s for s in names if s in self.rows]
+        old = np.array([self.rows[s] for s in kept], dtype=np.int64)
+        remap = np.full(len(self.rows), -1)
+        remap[old] = np.arange(len(old))
+        self.rows = {s: i for i, s in enumerate(kept)}
+        for name in ("loss", "count", "log_scale", "checked"):
+            setattr(self, name, getattr(self, name)[old])
+        for rec in self.records:
+            live = remap[rec.rows] >= 0
+            rec.rows, rec.origin = remap[rec.rows][live], rec.origin[live]
+            rec.medians, rec.bands = rec.medians[live], rec.bands[live]
+            rec.scale, rec.open = rec.scale[live], rec.open[live]
+
     def weights(self, rows: np.ndarray, prior: np.ndarray, available: np.ndarray) -> np.ndarray:
         """(n, T, B, C) combination weights: each server's own, shrunk towards `prior`
         (T, B, C), over the candidates `available` (n, T, C) for this forecast."""

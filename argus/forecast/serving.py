@@ -50,6 +50,8 @@ MIN_HALF_WIDTH = {"load": 0.05}
 MIN_HALF_WIDTH_PCT = 0.5
 _Z90 = NormalDist().inv_cdf(0.9)
 DEFAULT_TREND = TrendRule()
+# Servers the learnt state may hold beyond twice the fleet before those gone are forgotten.
+FORGET_SLACK = 100
 
 
 class ServingForecaster:
@@ -72,6 +74,13 @@ class ServingForecaster:
     @property
     def name(self) -> str:
         return self.model.name if self.model is not None else BASELINE_MODEL
+
+    def adopt(self, previous: ServingForecaster) -> None:
+        """Take over what `previous` (the layer this one replaces) learnt, except its model's
+        realised errors: the weights of the simple forecasters and the band factors still hold
+        for a new model, its own errors do not."""
+        self.state = previous.state
+        self.state.forget_candidate(combine.MODEL)
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -110,6 +119,8 @@ class ServingForecaster:
         recent = buckets.recent(own)
         last = buckets.time_idx[buckets.starts[1:] - 1]
         state_names = tuple((state_of or {}).get(s, s) for s in names)
+        if learn and len(self.state.rows) > 2 * len(names) + FORGET_SLACK:
+            self.state.keep_only(state_names)  # servers that left the fleet
         rows = self.state.row_ids(state_names)
         if learn:
             self.state.observe(rows, last, recent)

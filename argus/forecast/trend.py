@@ -63,7 +63,7 @@ class TrendRule:
     min_z: float = 3.0
     min_rise: dict[str, float] = field(
         default_factory=lambda: {
-            "mem_pct": 2.0, "swap_pct": 2.0, "disk_pct": 1.0,
+            "mem_pct": 4.0, "swap_pct": 4.0, "disk_pct": 1.0,
             "cpu_pct": 10.0, "iowait_pct": 5.0, "load": 0.5,
         }
     )
@@ -113,15 +113,19 @@ def _fit(recent: np.ndarray, rule: TrendRule, targets: tuple[str, ...]) -> _Fit:
     level = np.median(d - slope[:, None] * xc[None, :, None], axis=1)
     resid = d - (level[:, None] + slope[:, None] * xc[None, :, None])
     sigma = np.maximum(1.4826 * np.median(np.abs(resid), axis=1), 1e-6)
-    # Mann-Kendall: how consistently later points are above earlier ones
-    kendall = np.sign(pairs).sum(axis=1) / np.sqrt(w * (w - 1) * (2 * w + 5) / 18)
     rise = slope * (w - 1)
     least = np.array([rule.min_rise.get(t, 1.0) for t in targets])[None, :]
+    # The evidence is asked of the values themselves too: the departure also climbs when the
+    # usual level falls under a flat series (an idle VM at an hour that is busy on most days).
+    raw_pairs = y[:, j] - y[:, i]
+    raw_rise = np.median(raw_pairs / (j - i)[None, :, None], axis=1) * (w - 1)
     with np.errstate(invalid="ignore"):
         rising = (
             np.isfinite(y).all(axis=1)
-            & (kendall >= rule.min_z)
+            & (_kendall(pairs, w) >= rule.min_z)
+            & (_kendall(raw_pairs, w) >= rule.min_z)
             & (rise >= np.maximum(least, rule.noise_factor * sigma))
+            & (raw_rise >= least)
         )
     unprecedented = np.zeros_like(rising)
     rows = np.flatnonzero((rising & np.isin(np.array(targets), rule.workload)[None, :]).any(1))
@@ -130,6 +134,12 @@ def _fit(recent: np.ndarray, rule: TrendRule, targets: tuple[str, ...]) -> _Fit:
         with np.errstate(invalid="ignore"):
             unprecedented[rows] = rise[rows] > rule.workload_margin * climbs  # False: no day
     return _Fit(level, slope, sigma, seasonal, rising, unprecedented)
+
+
+def _kendall(pairs: np.ndarray, w: int) -> np.ndarray:
+    """Mann-Kendall statistic of (n, pairs, T) pairwise differences: how consistently later
+    points are above earlier ones (about N(0, 1) for a series without trend)."""
+    return np.sign(pairs).sum(axis=1) / np.sqrt(w * (w - 1) * (2 * w + 5) / 18)
 
 
 def _reference_climbs(recent: np.ndarray, rule: TrendRule) -> np.ndarray:
