@@ -115,10 +115,12 @@ def test_the_cli_finds_a_running_demo_by_itself(tmp_path: Path) -> None:
         assert asked.returncode == 0, asked.stderr
         out += _read_until(proc, "scenario critical", timeout=30)
         assert "memory_leak on ppapi001" in out, out
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=60)
     finally:
-        if proc.poll() is None:
+        # SIGTERM even when an assertion failed: the demo then stops its daemon too.
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
         if proc.stdout is not None:
