@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -241,19 +241,30 @@ def assess_server(
     stamps = forecast.timestamps[row]
     likely = [r.first_likely_step for r in risks.values() if r.first_likely_step is not None]
     first = min(likely) if likely else None
+    # A metric already past its critical threshold is an issue now (step 0, the latest bucket),
+    # whatever the forecast says about the next steps.
+    if any(r.present_score >= PRESENT_CRITICAL for r in risks.values()):
+        first = 0
     score = round(dominant.score, 1)
     return ServerRisk(
         server_name=server,
         risk_score=score,
         score_level=level_for(score),
         dominant_metric=dominant.metric,
-        time_to_issue_minutes=first * STEP_MINUTES if first else None,
-        breach_at=_as_datetime(stamps[first - 1]) if first else None,
+        time_to_issue_minutes=None if first is None else first * STEP_MINUTES,
+        breach_at=None if first is None else _breach_time(stamps, first),
         prob_30m=max(r.within(URGENT_STEPS) for r in risks.values()),
         prob_8h=max(r.within(forecast.steps) for r in risks.values()),
         message=risk_message(dominant, stamps, present.get(dominant.metric)),
         metrics=risks,
     )
+
+
+def _breach_time(stamps: np.ndarray, step: int) -> datetime:
+    """The time of future step `step` (1-based); step 0 is the latest bucket, before stamps[0]."""
+    if step == 0:
+        return _as_datetime(stamps[0]) - timedelta(minutes=STEP_MINUTES)
+    return _as_datetime(stamps[step - 1])
 
 
 def _as_datetime(value: np.datetime64) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 import typer
@@ -137,11 +138,41 @@ def trigger_training(
 
 
 def training_status(
-    url: UrlOpt = None, home: HomeOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
+    url: UrlOpt = None,
+    home: HomeOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+    watch: Annotated[
+        bool,
+        typer.Option(envvar="ARGUS_WATCH", help="Refresh until the run ends (or Ctrl-C)."),
+    ] = False,
+    interval: Annotated[
+        float,
+        typer.Option(
+            envvar="ARGUS_INTERVAL", min=0.5, help="Seconds between refreshes with --watch."
+        ),
+    ] = 5.0,
 ) -> None:
-    """Show the current or last training run (epoch, percent, ETA)."""
-    data = connect(url, home, config).get("/admin/training-status")
-    _show(data, as_json, "training", _training_rows(data))
+    """Show the current or last training run (epoch, percent, ETA); --watch follows it."""
+    client = connect(url, home, config)
+    data = client.get("/admin/training-status")
+    if not watch or as_json:
+        return _show(data, as_json, "training", _training_rows(data))
+    from rich.live import Live
+
+    with Live(_training_table(data), console=console(), auto_refresh=False) as live:
+        try:
+            while data["live"]:
+                time.sleep(interval)
+                data = client.get("/admin/training-status")
+                live.update(_training_table(data), refresh=True)
+        except KeyboardInterrupt:
+            return None
+    return None
+
+
+def _training_table(data: dict[str, Any]) -> Any:
+    return table(f"training: {data['status']}", ["field", "value"], _training_rows(data))
 
 
 def cancel_training(

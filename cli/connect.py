@@ -28,16 +28,28 @@ JsonOpt = Annotated[bool, typer.Option("--json", envvar="ARGUS_JSON", help="Prin
 
 
 def connect(url: str | None, home: Path | None, config: Path | None) -> ArgusClient:
-    """A client for the daemon: --url, else the runtime file in the data dir, else host:port.
+    """A client for the daemon: --url, else the runtime file in the data dir, else a running
+    `argus demo`, else host:port.
 
-    The key comes from ARGUS_API_KEY / TACHYON_API_KEY, the config file, or the key file.
+    The key comes from ARGUS_API_KEY / TACHYON_API_KEY, the config file, or the key file; a
+    running demo's daemon is reached with the demo's own key.
     """
     # Imported here: requests and pydantic would cost `argus --help` a quarter of a second.
     from argus.client import ArgusClient, runtime_url
-    from argus.config import load_settings
+    from argus.config import default_home, load_settings
     from argus.keys import resolve_api_key
+    from argus.runtime import running_demo
 
     settings = load_settings({"home": home}, config_file=config)
-    base = url or runtime_url(settings.home) or f"http://{settings.host}:{settings.port}"
+    # A demo counts only where no data directory was chosen: --home means that daemon.
+    demo = running_demo(os.environ) if settings.home == default_home(os.environ) else None
+    base = (
+        url
+        or runtime_url(settings.home)
+        or (demo.url if demo else None)
+        or f"http://{settings.host}:{settings.port}"
+    )
+    if demo is not None and demo.url.rstrip("/") == base.rstrip("/"):
+        return ArgusClient(base, demo.api_key)
     key = resolve_api_key(settings.home, settings.api_key, dict(os.environ), create=False)
     return ArgusClient(base, key.value if key else None)

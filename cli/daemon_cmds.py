@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from enum import StrEnum
@@ -49,8 +48,9 @@ def status(
     data = connect(url, home, config).get("/status")
     if as_json:
         return print_json(data)
-    rows = [(key, "" if value is None else str(value)) for key, value in data.items()]
-    console().print(table("Argus daemon", ["field", "value"], rows))
+    rows = [(key, "-" if value is None else str(value)) for key, value in data.items()]
+    title = f"Argus daemon, data time {_text(data.get('data_time'))}"
+    console().print(table(title, ["field", "value"], rows))
 
 
 def _alerts_table(data: dict[str, Any]) -> Any:
@@ -71,6 +71,7 @@ def _alerts_table(data: dict[str, Any]) -> Any:
         ["server", "level", "risk", "profile", "time to issue", "message"],
         rows,
         level_column=1,
+        empty="No active alerts.",
     )
 
 
@@ -122,7 +123,9 @@ def predictions(
     if server is not None:
         stale = data.get("stale_servers", {})
         if server not in data["predictions"] and server not in stale:
-            raise typer.BadParameter(f"no prediction for server {server!r}", param_hint="--server")
+            from argus.client import ApiError
+
+            raise ApiError(f"unknown server {server!r}: no prediction for it", 404)
         data = {
             **data,
             "predictions": {k: v for k, v in data["predictions"].items() if k == server},
@@ -136,7 +139,7 @@ def predictions(
             name,
             p["alert"]["level"],
             f"{p['risk_score']:.1f}",
-            p["dominant_metric"],
+            p["dominant_metric"] if p["risk_score"] > 0 else "-",
             p["time_to_issue"] or "-",
             p["model"],
             p["message"],
@@ -149,11 +152,15 @@ def predictions(
         for name, s in stale.items()
     ]
     s = data["summary"]
-    title = (
-        f"{s['total_servers']} servers at {data['timestamp']}: health {s['fleet_health']}, "
-        f"P(breach 30m) {s['prob_30m']:.2f}, P(breach 8h) {s['prob_8h']:.2f}"
-        + (f", {len(stale)} stale" if stale else "")
-    )
+    if server is not None:
+        title = f"{server} at {data['timestamp']}"
+    else:
+        title = (
+            f"{s['total_servers']} servers at {data['timestamp']}: risk health "
+            f"{s['fleet_health']} (mean of 100 - risk), P(breach 30m) {s['prob_30m']:.2f}, "
+            f"P(breach 8h) {s['prob_8h']:.2f}"
+            + (f", {len(stale)} stale" if stale else "")
+        )
     cols = ["server", "level", "risk", "metric", "time to issue", "model", "message"]
     console().print(table(title, cols, rows, level_column=1))
 
@@ -172,28 +179,56 @@ def history(
     client = connect(url, home, config)
     if server is not None:
         data = client.get(f"/historical/server/{server}", time_range=time_range.value)
-        keys = [
-            "alert_count",
-            "avg_risk_score",
-            "max_risk_score",
-            "time_in_warning_pct",
-            "time_in_critical_pct",
-            "risk_trend",
-        ]
-    else:
-        data = client.get("/historical/summary", time_range=time_range.value)
-        keys = [
-            "total_alerts",
-            "alerts_by_level",
-            "avg_resolution_time_minutes",
-            "incidents_prevented",
-            "alerts_without_breach",
-            "fleet_health_avg",
-        ]
+        return print_json(data) if as_json else _print_server_history(data)
+    data = client.get("/historical/summary", time_range=time_range.value)
     if as_json:
         return print_json(data)
-    rows = [(k, json.dumps(data[k]) if isinstance(data[k], dict) else str(data[k])) for k in keys]
-    console().print(table(f"history, {time_range.value}", ["field", "value"], rows))
+    levels = ", ".join(f"{n} {lvl}" for lvl, n in data["alerts_by_level"].items() if n) or "-"
+    rows = [
+        ("alerts opened", str(data["total_alerts"])),
+        ("levels reached", f"{levels} (an alert counts once per level it opened or rose to)"),
+        ("mean time to resolve", _minutes(data["avg_resolution_time_minutes"])),
+        ("warned before a breach", f"{data['incidents_prevented']} (incidents_prevented)"),
+        ("no breach within 8 h", f"{data['alerts_without_breach']} (acted on, or wrong)"),
+        ("mean risk health", _text(data["fleet_health_avg"])),
+    ]
+    title = f"Alert history, {time_range.value} from {data['start']} to {data['end']} (data time)"
+    console().print(table(title, ["", ""], rows))
+
+
+def _text(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def _minutes(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} minutes"
+
+
+def _print_server_history(data: dict[str, Any]) -> None:
+    out = console()
+    rows = [
+        ("alerts open in the range", str(data["alert_count"])),
+        ("mean risk", _text(data["avg_risk_score"])),
+        ("highest risk", _text(data["max_risk_score"])),
+        ("time at warning", f"{data['time_in_warning_pct']:.1f} % of cycles"),
+        ("time at critical", f"{data['time_in_critical_pct']:.1f} % of cycles"),
+        ("trend", data["risk_trend"]),
+    ]
+    out.print(table(f"{data['server_name']}, last {data['time_range']}", ["", ""], rows))
+    series = [(p["timestamp"], f"{p['risk_score']:.1f}", p["level"]) for p in data["history"]]
+    # About 48 evenly spaced lines (and the newest) show the course of a day or a week.
+    shown = series[:: max(1, len(series) // 48)]
+    if series and shown[-1] != series[-1]:
+        shown.append(series[-1])
+    out.print(
+        table(
+            f"risk per prediction cycle ({len(shown)} of {len(series)} shown)",
+            ["time", "risk", "level"],
+            shown,
+            level_column=2,
+            empty="No prediction cycles in this range.",
+        )
+    )
 
 
 def export(
@@ -271,27 +306,49 @@ def cascade(
     if as_json:
         return print_json({"health": health, "status": status})
     now = status["current_status"]
-    title = (
-        f"fleet health {health['health_score']} ({health['status']}), cascade risk "
-        f"{health['cascade_risk']}, {health['anomalous_servers']}/{health['total_servers']} "
-        "servers anomalous"
+    out = console()
+    out.print(
+        f"[bold]anomaly health {health['health_score']}[/] ({health['status']}; share of servers "
+        f"behaving as usual, discounted by correlation), cascade risk {health['cascade_risk']}, "
+        f"{health['anomalous_servers']}/{health['total_servers']} servers anomalous "
+        f"at {now['timestamp']} (data time)"
     )
     rows = [(c["metric"], c["severity"], ", ".join(c["affected_servers"])) for c in now["cascades"]]
-    console().print(table(title, ["metric", "severity", "affected servers (onset order)"], rows))
+    out.print(
+        table(
+            "Current cascades",
+            ["metric", "severity", "affected servers (onset order)"],
+            rows,
+            empty="No cascade now.",
+        )
+    )
+    for line in now["recommendations"]:
+        out.print(f"- {line}")
     events = [
         (e["timestamp"], e["origin"] or "-", e["severity"], ", ".join(e["affected_servers"]))
         for e in status["recent_events"]
     ]
-    console().print(
+    out.print(
         table(
-            f"{status['event_count']} cascade event(s)",
+            f"{status['event_count']} cascade event(s), newest first",
             ["time", "origin", "severity", "affected"],
             events,
+            empty="No cascade events stored.",
         )
     )
 
 
+def servers(
+    url: UrlOpt = None, home: HomeOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
+) -> None:
+    """List the servers the daemon predicts, one name a line (shell completion uses it)."""
+    names = sorted(connect(url, home, config).get("/predictions/current")["predictions"])
+    if as_json:
+        return print_json(names)
+    sys.stdout.write("".join(f"{name}\n" for name in names))
+
+
 def register(app: typer.Typer) -> None:
-    for command in (status, alerts, predictions, history, cascade):
+    for command in (status, alerts, predictions, servers, history, cascade):
         app.command()(command)
     app.command("export")(export)

@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperOption
 
 from argus.errors import ArgusError
+
+
+def _flag_type(self: TyperOption, ctx: Any) -> str | None:
+    """No type column for flags: typer 0.29 labels them `<bool>`, as if they took a value."""
+    return None if self.is_flag else _option_type(self, ctx)
+
+
+_option_type = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 app = typer.Typer(
     name="argus",

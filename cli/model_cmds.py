@@ -58,18 +58,15 @@ ThreadsOpt = Annotated[
 
 
 def _setup(home: Path | None, config: Path | None, threads: int | None) -> Settings:
-    """Settings, torch threads, and a quiet Lightning (its banners are not for CLI users)."""
-    import logging
-    import warnings
-
+    """Settings, torch threads, and quiet libraries (their banners are not for CLI users)."""
     import torch
 
     from argus.config import load_settings
+    from argus.quiet import silence_library_noise
 
     settings = load_settings({"home": home, "torch_threads": threads}, config_file=config)
     torch.set_num_threads(settings.torch_threads)
-    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", module=r"(lightning|pytorch_forecasting|torch)(\..*)?")
+    silence_library_noise()
     return settings
 
 
@@ -307,8 +304,9 @@ def backtest(
 
 
 def _print_report(report: BacktestReport) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from argus.cli.render import console
 
     table = Table(title=f"Backtest ({len(report.origins)} origins)")
     for col in ("target", "horizon", "model", "MAE", "MASE", "pinball", "P10–P90 cov", "n"):
@@ -325,7 +323,7 @@ def _print_report(report: BacktestReport) -> None:
             f"{r['coverage']:.2f}",
             str(r["n"]),
         )
-    Console().print(table)
+    console().print(table)  # piped: wide, so model names are not cut
 
 
 def _minutes(label: str) -> int:

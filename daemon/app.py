@@ -9,7 +9,7 @@ from flask import Flask, Response, current_app, g, request
 from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from argus.daemon.api import (
@@ -69,6 +69,14 @@ def create_app(services: Services) -> Flask:
     serve_behind_proxies(app, settings.trusted_proxies)
     allow_origins(app, settings.cors_origins)
 
+    @app.after_request
+    def retry_after_only_when_refused(response: Response) -> Response:
+        # Registered before the limiter's hook so it runs after it (Flask runs them in reverse):
+        # flask-limiter stamps Retry-After on every response; it means "refused, come back".
+        if response.status_code not in (429, 503):
+            response.headers.pop("Retry-After", None)
+        return response
+
     limiter = Limiter(
         get_remote_address,
         app=app,
@@ -125,7 +133,9 @@ def create_app(services: Services) -> Flask:
             detail = f"request body exceeds the limit of {settings.max_body_mb:g} MB"
         elif code == 429:
             detail = f"rate limit exceeded: {exc.description}"
-        return respond(ErrorBody(detail=detail, status=code), code)
+        allowed = exc.valid_methods if isinstance(exc, MethodNotAllowed) else None
+        headers = {"Allow": ", ".join(allowed)} if allowed else {}
+        return respond(ErrorBody(detail=detail, status=code), code, headers)
 
     @app.errorhandler(ArgusError)
     def argus_error(exc: ArgusError) -> Response:

@@ -50,6 +50,7 @@ class CascadeView:
     episode_affected: int  # most servers the episode's stored event names
     bodies: Mapping[str, bytes]
     seconds: float
+    episode_servers: frozenset[str] = frozenset()  # every server the episode has named
 
 
 def _current(result: CascadeResult) -> CurrentCascadeStatus:
@@ -158,24 +159,27 @@ def detect_and_publish(
     previous = services.cascade
     if previous is None:
         last_at = episode = last_cascade_time(services.store)
-        peak = 0
+        stored = read_cascade_events(services.store, 1)
+        peak, members = 0, frozenset(stored[0].affected_servers if stored else ())
     else:
         last_at, episode = previous.last_cascade_at, previous.episode_start
-        peak = previous.episode_affected
+        peak, members = previous.episode_affected, previous.episode_servers
     computed_at = services.clock()
-    if new_episode(last_at, result, cfg):
+    if new_episode(last_at, result, cfg, members):
         save_cascade_event(services.store, result, computed_at)
         episode, peak = result.timestamp, len(result.affected_servers)
+        members = frozenset(result.affected_servers)
     elif result.cascade_detected and episode and len(result.affected_servers) > peak:
         # The stored event follows the episode as it spreads: more servers, a clearer origin.
         update_cascade_event(services.store, episode, result)
         peak = len(result.affected_servers)
     if result.cascade_detected:
         last_at = result.timestamp
+        members |= frozenset(result.affected_servers)
     events = read_cascade_events(services.store, RECENT_EVENTS)
     bodies = build_bodies(result, events, count_cascade_events(services.store), cfg, computed_at)
     seconds = time.perf_counter() - started
-    view = CascadeView(result, last_at, episode, peak, bodies, seconds)
+    view = CascadeView(result, last_at, episode, peak, bodies, seconds, members)
     services.cascade = view  # one reference assignment: GETs see a whole detection or the last
     return view
 

@@ -74,8 +74,24 @@ def report_json(result: DriftAssessment) -> str:
     )
 
 
+POLL = timedelta(minutes=1)  # how often the scheduler asks whether a check is due
+
+
+def next_check(services: Services) -> datetime:
+    """When the next check runs (wall clock): the first one as soon as the history allows."""
+    return services.drift_due or services.clock()
+
+
 def drift_job(services: Services) -> None:
-    """Scheduler entry point: check, then retrain when drift is found and retraining is on."""
+    """Scheduler entry point (every minute): when a check is due and the window holds at least
+    the warm-up's records, check, then retrain when drift is found and retraining is on."""
+    now = services.clock()
+    if services.drift_due is not None and now < services.drift_due:
+        return
+    if services.window.record_count < services.settings.warmup_records:
+        services.drift_due = now + POLL  # not enough history yet: look again in a minute
+        return
+    services.drift_due = now + timedelta(minutes=services.settings.drift_check_minutes)
     try:
         check = run_drift_check(services)
     except Exception:

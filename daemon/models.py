@@ -39,6 +39,10 @@ def load_serving_model(home: Path, torch_threads: int) -> ServingModel:
     # With 2 threads a TFT step is ~18x slower when another process competes for the CPU.
     torch.set_num_threads(torch_threads)
     models_dir = models_dir_for(home)
+    if current_name(models_dir) is not None:
+        from argus.quiet import silence_library_noise
+
+        silence_library_noise()
     try:
         loaded = load_current(models_dir)
     except ModelLoadError as exc:

@@ -31,6 +31,11 @@ class Route:
     public: bool = False  # public routes need no API key
     tags: tuple[str, ...] = field(default_factory=tuple)
     media_type: str = "application/json"  # of the 200 response
+    other_media_types: tuple[str, ...] = ()  # a 200 the query can ask in another form (export)
+
+    @property
+    def media_types(self) -> tuple[str, ...]:
+        return (self.media_type, *self.other_media_types)
 
     @property
     def endpoint(self) -> str:

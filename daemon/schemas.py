@@ -32,16 +32,26 @@ class HealthBody(BaseModel):
 class StatusBody(BaseModel):
     model_loaded: bool
     model_path: str | None = Field(description="model directory relative to the data dir")
-    model: str = Field(description="the serving forecaster: 'tft:<name>' or 'baseline'")
+    model: str = Field(
+        description="the serving forecaster: 'tft:<name>', or 'baseline' when no trained model "
+        "is loaded"
+    )
     rolling_window_size: int = Field(description="5-minute steps kept per server")
     servers_tracked: int
-    last_prediction: datetime | None
+    last_prediction: datetime | None = Field(
+        description="wall-clock time the last prediction cycle ran (null before the first)"
+    )
+    last_prediction_data_time: datetime | None = Field(
+        default=None, description="data time of the last prediction cycle: the newest bucket it saw"
+    )
     uptime_seconds: float
     warmup_complete: bool
     window_records: int = Field(description="raw samples in the window, all servers")
     ticks: int = Field(description="5-minute buckets in the window, all servers")
     last_ingest: datetime | None = Field(description="wall-clock time of the last stored batch")
-    data_time: datetime | None = Field(description="newest sample time (Argus's clock)")
+    data_time: datetime | None = Field(
+        description="data time: the newest sample's timestamp (Argus's clock, not the wall clock)"
+    )
     prediction_cycles: int = Field(description="prediction cycles run since start-up")
     version: str
 

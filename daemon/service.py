@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -24,7 +25,7 @@ from argus.daemon.notify_job import channels, load_state, notify_job
 from argus.daemon.pull_job import PrometheusPull
 from argus.daemon.services import Services
 from argus.daemon.systemd import Watchdog, sd_notify
-from argus.errors import ConfigError
+from argus.errors import ArgusError, ConfigError
 from argus.keys import resolve_api_key
 from argus.storage.forecasts import purge_points_before
 from argus.storage.metrics import purge_before, read_window_samples
@@ -113,8 +114,15 @@ def build_scheduler(services: Services, watchdog: Watchdog | None = None) -> Bac
     )
     if channels(settings):
         scheduler.add_job(notify_job, "interval", seconds=1, args=[services], id="notify")
+    # Every minute, from start-up: the job itself runs a check only when one is due, so the
+    # first check comes as soon as the history allows instead of an hour after each start.
     scheduler.add_job(
-        drift_job, "interval", minutes=settings.drift_check_minutes, args=[services], id="drift"
+        drift_job,
+        "interval",
+        seconds=min(60.0, settings.drift_check_minutes * 60),
+        args=[services],
+        id="drift",
+        next_run_time=datetime.now(UTC),
     )
     if settings.prometheus_url:
         # The first pull (the backfill) runs at once; the later ones every pull interval.
@@ -155,6 +163,15 @@ def write_runtime_file(path: Path, host: str, port: int) -> None:
     os.replace(partial, path)
 
 
+def listen_error(host: str, port: int, exc: OSError) -> str:
+    """Say which address could not be used and how to choose another."""
+    why = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be used: {exc}"
+    return (
+        f"cannot listen on {host}:{port}: the address {why}; choose another port with "
+        "--port N or ARGUS_PORT=N (0 picks a free one), or the address with --host / ARGUS_HOST"
+    )
+
+
 def _raise_exit(signum: int, frame: FrameType | None) -> None:
     # waitress's run() turns SystemExit into an orderly shutdown of its worker threads,
     # which lets requests in flight finish.
@@ -175,13 +192,17 @@ def run_daemon(settings: Settings) -> int:
     services = build_services(settings, key.value)
     scheduler = build_scheduler(services, Watchdog())
     runtime = settings.home / RUNTIME_FILE_NAME
-    server = create_server(
-        create_app(services),
-        host=settings.host,
-        port=settings.port,
-        threads=settings.threads,
-        ident="argus",
-    )
+    try:
+        server = create_server(
+            create_app(services),
+            host=settings.host,
+            port=settings.port,
+            threads=settings.threads,
+            ident="argus",
+        )
+    except OSError as exc:
+        services.store.close()
+        raise ArgusError(listen_error(settings.host, settings.port, exc)) from None
     port = int(server.effective_port)  # type: ignore[union-attr]
     if not settings.public_url:
         services.notify.base_url = f"http://{settings.host}:{port}"

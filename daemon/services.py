@@ -50,6 +50,7 @@ class Services:
     last_cycle_at: float = 0.0  # monotonic time of the last cycle attempt
     restored_alerts: Mapping[str, ActiveAlert] = field(default_factory=dict)
     drift: DriftCheck | None = None  # replaced by the hourly drift job
+    drift_due: datetime | None = None  # wall clock of the next drift check; None: at start-up
     explanations: ExplanationCache[bytes] = field(default_factory=ExplanationCache)
     notify: NotifyState = field(default_factory=NotifyState)  # alert delivery (notify_job)
     training: TrainingManager = field(init=False)

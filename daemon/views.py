@@ -65,6 +65,8 @@ def forecast_body(snapshot: Snapshot, server: str) -> ForecastBody:
 
 
 def _time_to_issue(minutes: int | None) -> str | None:
+    if minutes == 0:
+        return "now"  # a metric is already past its critical threshold
     return None if minutes is None else format_minutes(minutes)
 
 

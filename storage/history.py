@@ -144,7 +144,9 @@ def export(
         clauses.append(f"{time_col} <= ?")
         params.append(end)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    query = f"SELECT * FROM {table} {where} ORDER BY {time_col}"  # noqa: S608 - fixed names
+    # Metrics leave under the feed's column name, so `argus train --data` reads the export.
+    columns = "ts AS timestamp, * EXCLUDE (ts)" if table == "metrics" else "*"
+    query = f"SELECT {columns} FROM {table} {where} ORDER BY {time_col}"  # noqa: S608 - fixed
     with store.reader() as cur:
         # COPY takes no parameters for its target, so the path is quoted; it is always a
         # temporary or user-given file path, never request input.

@@ -25,7 +25,7 @@ def stored(daemon: LiveDaemon, server: str) -> list[dict[str, Any]]:
     resp = daemon.get("/historical/export/metrics", params={"time_range": "1h", "format": "json"})
     assert resp.status_code == 200, resp.text
     rows = [json.loads(line) for line in resp.text.splitlines() if line.strip()]
-    return sorted((r for r in rows if r["server_name"] == server), key=lambda r: r["ts"])
+    return sorted((r for r in rows if r["server_name"] == server), key=lambda r: r["timestamp"])
 
 
 def sampled(log: Path) -> list[datetime]:
@@ -77,7 +77,7 @@ def test_once_buffers_while_the_daemon_is_down_and_sends_the_backlog_in_order(
         rows = stored(daemon, "once-host")
     finally:
         daemon.stop()
-    assert len(rows) == 2 and rows[0]["ts"] < rows[1]["ts"]
+    assert len(rows) == 2 and rows[0]["timestamp"] < rows[1]["timestamp"]
     assert buffer.read_text() == ""
 
 
@@ -109,7 +109,7 @@ def test_a_daemon_killed_while_the_agent_streams_loses_no_sample(tmp_path: Path)
         daemon.stop()
 
     waiting = [json.loads(line)["timestamp"] for line in buffer.read_text().splitlines()]
-    delivered = {datetime.fromisoformat(r["ts"]) for r in rows}
+    delivered = {datetime.fromisoformat(r["timestamp"]) for r in rows}
     assert len(delivered) == len(rows)  # none stored twice
     everything = delivered | {datetime.fromisoformat(t) for t in waiting}
     assert set(sampled(log)) == everything  # every sample is stored or still waits on disk

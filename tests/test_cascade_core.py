@@ -21,9 +21,11 @@ from argus.cascade import (
     from_rows,
     health_score,
     health_status,
+    new_episode,
     severity,
 )
 from argus.cascade.cube import STEPS_PER_DAY
+from argus.cascade.result import Cascade, CascadeResult
 from argus.simulate import Simulator
 from argus.simulate.dataset import block_frame
 
@@ -295,3 +297,21 @@ def test_cascade_risk_and_severity_bands() -> None:
     assert health_score(0.0, 0.0) == 100.0
     assert math.isclose(health_score(0.1, 0.3), 76.5)
     assert health_score(1.0, 1.0) == 0.0
+
+
+def _detected(at: datetime, servers: tuple[str, ...]) -> CascadeResult:
+    group = Cascade("mem_used_pct", servers, "medium", "count", 0.9, (at,) * len(servers))
+    return CascadeResult(
+        at, 45, servers, 0.9, (group,), servers, servers[0], "Web API", (), 60.0, "degraded",
+        "high", "seasonal",
+    )  # fmt: skip
+
+
+def test_an_unrelated_group_soon_after_is_a_new_episode_not_a_continuation() -> None:
+    cfg, last = CascadeSettings(), datetime(2025, 1, 15, 11, 15)
+    members = frozenset({"ppapi001", "ppapi002"})  # the earlier episode's pair of leaks
+    unrelated = _detected(datetime(2025, 1, 15, 11, 20), ("ppdb001", "ppetl001", "pprisk001"))
+    spreading = _detected(datetime(2025, 1, 15, 11, 20), ("ppapi001", "ppapi002", "ppapi003"))
+    assert new_episode(last, unrelated, cfg, members)
+    assert not new_episode(last, spreading, cfg, members)
+    assert not new_episode(last, unrelated, cfg)  # without members: the gap rule alone

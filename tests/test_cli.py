@@ -7,6 +7,7 @@ import io
 import json
 import os
 import subprocess
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -182,3 +183,103 @@ def test_offline_export_from_a_stopped_daemons_file(tmp_path) -> None:
 
     table = pq.read_table(out)
     assert table.num_rows == 30 and "mem_used_pct" in table.column_names
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["explain", "ppnope999"],
+        ["predictions", "--server", "ppnope999"],
+        ["history", "--server", "ppnope999"],
+    ],
+)
+def test_an_unknown_server_is_exit_status_1_everywhere(live, args) -> None:
+    proc = run_cli(*args, env=env_for(live))
+    assert proc.returncode == 1, proc.stderr
+    assert "ppnope999" in proc.stderr and "Usage" not in proc.stderr
+
+
+def test_help_shows_flags_without_a_value_type() -> None:
+    out = run_cli("alerts", "--help", env={"COLUMNS": "200"}).stdout
+    assert "--json" in out and "--watch" in out and "--interval" in out
+    assert "<bool>" not in out and "<float" in out  # a value option keeps its type
+
+
+def test_piped_tables_are_not_cut_to_80_columns(live) -> None:
+    out = run_cli("predictions", env=env_for(live)).stdout
+    assert "…" not in out and max(len(line) for line in out.splitlines()) > 80
+    title, single = out.splitlines()[0], run_cli("predictions", "--server", "ppweb001",
+                                                 env=env_for(live)).stdout.splitlines()[0]
+    assert title.startswith("2 servers at ") and "risk health" in title
+    assert single.startswith("ppweb001 at ")  # one server's view says so
+
+
+def test_a_healthy_server_at_risk_0_names_no_dominant_metric(live) -> None:
+    data = json.loads(run_cli("predictions", "--json", env=env_for(live)).stdout)
+    calm = [n for n, p in data["predictions"].items() if p["risk_score"] == 0]
+    out = run_cli("predictions", env=env_for(live)).stdout
+    for name in calm:
+        row = next(line for line in out.splitlines() if f" {name} " in line)
+        assert data["predictions"][name]["dominant_metric"] not in row
+
+
+def test_an_already_breached_metric_is_an_issue_now(live) -> None:
+    data = json.loads(run_cli("alerts", "--json", env=env_for(live)).stdout)
+    ppdb = next(a for a in data["alerts"] if a["server_name"] == "ppdb001")  # at 99 % memory
+    assert ppdb["time_to_issue"] == "now" and ppdb["time_to_issue_minutes"] == 0
+
+
+def test_cascade_view_says_what_there_is_and_names_its_health(live) -> None:
+    out = run_cli("cascade", env=env_for(live)).stdout
+    assert out.splitlines()[0].startswith("anomaly health ")
+    assert "No cascade now." in out and "No cascade events stored." in out
+    assert "┃ metric" not in out  # no empty table
+
+
+def test_history_reads_as_sentences_not_field_dumps(live) -> None:
+    out = run_cli("history", env=env_for(live)).stdout
+    assert "alerts opened" in out and "levels reached" in out
+    assert "{" not in out and "total_alerts" not in out
+    server = run_cli("history", "--server", "ppdb001", env=env_for(live)).stdout
+    assert server.startswith("ppdb001, last 1d") and "risk per prediction cycle" in server
+
+
+def test_exported_metrics_are_what_train_reads(live, tmp_path) -> None:
+    from argus.forecast.frame import read_feed_file
+
+    out = tmp_path / "metrics.csv"
+    proc = run_cli("export", "--table", "metrics", "--out", str(out), env=env_for(live))
+    assert proc.returncode == 0, proc.stderr
+    frame = read_feed_file(out)  # what `argus train --data` calls
+    assert len(frame) == 160 and {"timestamp", "server_name", "mem_used_pct"} <= set(frame)
+
+
+def test_training_status_watch_ends_with_the_run(live) -> None:
+    proc = run_cli("training-status", "--watch", "--interval", "0.5", env=env_for(live))
+    # No run is live (idle, or the one the trigger test cancelled): --watch shows it and ends.
+    assert proc.returncode == 0, proc.stderr
+    status = proc.stdout.splitlines()[0].removeprefix("training: ")
+    assert status in {"idle", "cancelled", "failed"}
+
+
+def _complete(live, words: str) -> list[str]:
+    """What bash completion offers after `words` (the last word is being completed)."""
+    script = Path(__file__).resolve().parent.parent / "completions" / "argus.bash"
+    line = f"source {script}; COMP_WORDS=({words}); COMP_CWORD={len(words.split()) - 1}; "
+    line += '_argus; printf "%s\\n" "${COMPREPLY[@]}"'
+    bin_dir = str(Path(sys.executable).parent)
+    proc = subprocess.run(
+        ["bash", "-c", line], capture_output=True, text=True, timeout=60,
+        env={**os.environ, **env_for(live), "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+    )  # fmt: skip
+    return proc.stdout.split()
+
+
+def test_completion_offers_choices_and_the_daemons_servers(live) -> None:
+    assert _complete(live, "argus export --table ''") == [
+        "alerts", "environment", "metrics", "predictions"
+    ]  # fmt: skip
+    scenario = _complete(live, "argus scenario ''")
+    assert {"healthy", "critical", "cascade"} <= set(scenario) and "name" not in scenario
+    assert set(_complete(live, "argus explain pp")) == {"ppdb001", "ppweb001"}
+    assert _complete(live, "argus history --server ppw") == ["ppweb001"]

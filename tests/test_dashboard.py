@@ -13,7 +13,7 @@ from argus.daemon.models import ServingModel
 from argus.daemon.service import build_services
 from argus.daemon.ui.session import COOKIE_NAME, CSRF_HEADER, session_secret
 from argus.forecast.baseline import SeasonalNaive
-from argus.simulate.demo import banner
+from argus.simulate.demo import DemoOptions, banner
 from tests.factories import TEST_KEY, make_batch
 
 
@@ -144,5 +144,9 @@ def test_login_guesses_are_rate_limited(tmp_path: Path) -> None:
 
 
 def test_the_demo_prints_the_dashboard_address() -> None:
-    text = banner("http://127.0.0.1:8000", "some-key", Path("/tmp/demo"))
-    assert "Dashboard: http://127.0.0.1:8000/" in text.splitlines()
+    opts = DemoOptions(home=Path("/tmp/demo"))
+    text = banner("http://127.0.0.1:8000", "some-key", opts, Path("/tmp/demo/log"), False)
+    assert any(
+        line.startswith("Dashboard:") and line.split()[1] == "http://127.0.0.1:8000/"
+        for line in text.splitlines()
+    )

@@ -55,7 +55,7 @@ def stored(daemon: LiveDaemon, server: str) -> list[dict[str, Any]]:
     resp = daemon.get("/historical/export/metrics", params={"time_range": "1h", "format": "json"})
     assert resp.status_code == 200, resp.text
     rows = [json.loads(line) for line in resp.text.splitlines() if line.strip()]
-    return sorted((r for r in rows if r["server_name"] == server), key=lambda r: r["ts"])
+    return sorted((r for r in rows if r["server_name"] == server), key=lambda r: r["timestamp"])
 
 
 def epoch(ts: str) -> float:
@@ -110,7 +110,9 @@ def test_pulled_host_matches_psutil_and_an_outage_loses_nothing(
         stack.start_prometheus()
         outage_end = time.time()
         rows = wait_until(
-            lambda: (r := stored(daemon, host)) and epoch(r[-1]["ts"]) > outage_end + STEP and r,
+            lambda: (r := stored(daemon, host))
+            and epoch(r[-1]["timestamp"]) > outage_end + STEP
+            and r,
             60,
             "samples after the outage",
         )
@@ -120,16 +122,16 @@ def test_pulled_host_matches_psutil_and_an_outage_loses_nothing(
 
     assert len(rows) > len(before)
     # Nothing Prometheus holds is missing: every step it answers for is stored, once.
-    first, last = epoch(rows[0]["ts"]), epoch(rows[-1]["ts"])
+    first, last = epoch(rows[0]["timestamp"]), epoch(rows[-1]["timestamp"])
     idle_query = queries("instance", 'job="node"', STEP)["cpu_idle_pct"]
     answer = stack.query_range(idle_query, first, last, STEP)
     answered = to_records({"cpu_idle_pct": answer}, "instance")
     assert answered
-    assert {epoch(r["timestamp"]) for r in answered} <= {epoch(r["ts"]) for r in rows}
-    assert len({r["ts"] for r in rows}) == len(rows)
+    assert {epoch(r["timestamp"]) for r in answered} <= {epoch(r["timestamp"]) for r in rows}
+    assert len({r["timestamp"] for r in rows}) == len(rows)
 
     # The same minutes as psutil saw them: within a few points.
-    pairs = [(r, epoch(r["ts"])) for r in rows]
+    pairs = [(r, epoch(r["timestamp"])) for r in rows]
     cpu = [abs(r["cpu_idle_pct"] - sampler.idle_pct(t - STEP, t)) for r, t in pairs]
     mem = [abs(r["mem_used_pct"] - sampler.at(t)[2]) for r, t in pairs]
     assert sum(cpu) / len(cpu) < 4.0, cpu

@@ -132,3 +132,12 @@ def test_fleet_summary_combines_servers_as_independent() -> None:
 )
 def test_format_minutes(minutes, text) -> None:
     assert format_minutes(minutes) == text
+
+
+@pytest.mark.parametrize("recovers", [True, False])
+def test_a_metric_already_past_critical_is_an_issue_now_whatever_the_forecast(recovers) -> None:
+    # Same present (99 % memory), two forecasts: one that recovers at once, one that stays.
+    mem = np.tile([40.0, 45.0, 50.0] if recovers else [98.5, 99.0, 99.5], (96, 1))
+    risk = assess_server(forecast_of({"mem_pct": mem}), "ppdb001", "Database", {"mem_pct": 99.0})
+    assert risk.time_to_issue_minutes == 0
+    assert risk.breach_at == datetime(2025, 1, 15, 10, 0)  # the latest bucket, before step 1

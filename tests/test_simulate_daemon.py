@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -55,16 +57,23 @@ def _read_until(proc: subprocess.Popen[bytes], needle: str, timeout: float) -> s
 
 
 def test_demo_runs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from argus.cli.main import main; main()", "demo",
-         "--port", "0", "--home", str(tmp_path), "--servers", "6", "--backfill-days", "1",
-         "--speed", "600", "--train-minutes", "0.3"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0,
-        env={**os.environ, "ARGUS_DEMO_SEED": "3"},
-    )
+    errors = tmp_path / "stderr.txt"
+    with open(errors, "wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from argus.cli.main import main; main()", "demo",
+             "--port", "0", "--home", str(tmp_path), "--servers", "6", "--backfill-days", "1",
+             "--speed", "600", "--train-minutes", "0.3"],
+            stdout=subprocess.PIPE, stderr=err, bufsize=0,
+            env={**os.environ, "ARGUS_DEMO_SEED": "3", "XDG_DATA_HOME": str(tmp_path / "xdg")},
+        )  # fmt: skip
     try:
         out = _read_until(proc, "Ctrl-C stops", timeout=300)  # includes training a TFT
-        assert "model demo-tft trained and made current" in out, out
+        assert "model demo-tft trained in " in out and "and made current" in out, out
+        # Library chatter is silenced at its source; the daemon's log goes to a file.
+        noise = out + errors.read_text()
+        for line in ("GPU available", "litlogger", "not writable", "Attribute 'loss'", "INFO"):
+            assert line not in noise, noise
+        assert "INFO argus" in (tmp_path / "argus-demo.log").read_text()
         assert "backfill: 1734 records accepted" in out, out
         assert "API key:" in out and "argus scenario" in out
         write_request(tmp_path, ScenarioRequest("degrading"))
@@ -80,3 +89,57 @@ def test_demo_runs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
             proc.stdout.close()
     assert proc.returncode == 0
     assert "daemon stopped (exit status 0)" in rest
+
+
+def test_the_cli_finds_a_running_demo_by_itself(tmp_path: Path) -> None:
+    """`argus status/alerts/scenario` with no flags, no key, no home: as printed in the banner."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARGUS_", "TACHYON_"))}
+    env["XDG_DATA_HOME"] = str(tmp_path / "xdg")  # the user's default data directory
+    cli = [sys.executable, "-c", "from argus.cli.main import main; main()"]
+    proc = subprocess.Popen(
+        [*cli, "demo", "--port", "0", "--servers", "6", "--backfill-days", "1", "--speed", "60",
+         "--train-minutes", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0, env=env,
+    )  # fmt: skip
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*cli, *args], capture_output=True, text=True, timeout=60, env=env)
+
+    try:
+        out = _read_until(proc, "Ctrl-C stops", timeout=120)
+        assert "argus status" in out and "export ARGUS_URL=" in out, out
+        status = run("status", "--json")
+        assert status.returncode == 0 and json.loads(status.stdout)["servers_tracked"] == 6
+        assert run("models", "--json").returncode == 0  # needs the key: the demo's, found with it
+        asked = run("scenario", "critical", "--server", "ppapi001")
+        assert asked.returncode == 0, asked.stderr
+        out += _read_until(proc, "scenario critical", timeout=30)
+        assert "memory_leak on ppapi001" in out, out
+    finally:
+        # SIGTERM even when an assertion failed: the demo then stops its daemon too.
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert not (tmp_path / "xdg" / "argus" / "argus.demo.json").exists()
+    gone = run("scenario", "critical")
+    assert gone.returncode == 1 and "no running demo" in gone.stderr
+
+
+def test_demo_on_a_busy_port_says_so_before_training(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-c", "from argus.cli.main import main; main()", "demo",
+             "--port", str(port), "--home", str(tmp_path)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert proc.returncode == 1
+    assert f"127.0.0.1:{port} is in use" in proc.stderr and "ARGUS_PORT" in proc.stderr
+    assert "training" not in proc.stdout

@@ -191,16 +191,23 @@ def _pad(signal: FloatArray, steps: int) -> FloatArray:
 
 
 def new_episode(
-    last_cascade_at: datetime | None, current: CascadeResult, cfg: CascadeSettings
+    last_cascade_at: datetime | None,
+    current: CascadeResult,
+    cfg: CascadeSettings,
+    members: frozenset[str] | None = None,
 ) -> bool:
     """Say whether `current` starts a new cascade episode (one stored event, one alert).
 
     An episode lasts while cascades keep being detected with gaps of at most
-    `episode_gap_steps`, so a cascade flickering at the threshold is one event, not ten.
+    `episode_gap_steps`, so a cascade flickering at the threshold is one event, not ten. A
+    cascade that shares no server with the episode's `members` is a new episode however soon
+    it comes: an unrelated group must not be filed (and dated) under an earlier one.
     """
     if not current.cascade_detected:
         return False
     if last_cascade_at is None:
+        return True
+    if members is not None and members.isdisjoint(current.affected_servers):
         return True
     gap = timedelta(minutes=STEP_MINUTES * cfg.episode_gap_steps)
     return current.timestamp - last_cascade_at > gap

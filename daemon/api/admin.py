@@ -60,7 +60,10 @@ class TrainingStatusBody(BaseModel):
 
     live: bool = False
     status: str = Field(
-        default="idle", description="idle, running, evaluating, promoted, kept, failed, cancelled"
+        default="idle",
+        description="idle; running (the network trains); finishing (the child blends, calibrates "
+        "and scores the candidate); evaluating (the daemon compares it with the serving model on "
+        "recent data); then promoted, kept, failed or cancelled",
     )
     id: str | None = None
     pid: int | None = Field(default=None, description="the training child's process id")
@@ -135,6 +138,15 @@ def reload() -> Response:
     return respond(ReloadBody(model=model.forecaster.name, model_path=model.path or ""))
 
 
+def _network_done(fraction: float, elapsed_s: float | None) -> bool:
+    """The child has left the training loop (every epoch, or the network's share of the time cap
+    used): it is blending, calibrating and scoring the candidate, which takes minutes more."""
+    from argus.forecast.tft import NETWORK_SHARE
+
+    cap_s = _services().settings.retrain_max_minutes * 60 * NETWORK_SHARE
+    return fraction >= 1.0 or (elapsed_s is not None and elapsed_s >= cap_s)
+
+
 def _status_body(run: TrainingRun | None) -> TrainingStatusBody:
     if run is None:
         return TrainingStatusBody()
@@ -144,11 +156,14 @@ def _status_body(run: TrainingRun | None) -> TrainingStatusBody:
     fraction = min(1.0, ((epoch or 1) - 1 + done / batches) / total) if epoch else 0.0
     elapsed = time.monotonic() - run.started_mono
     eta = elapsed * (1 - fraction) / fraction / 60 if run.live and fraction > 0 else None
+    status = run.status
+    if status == "running" and _network_done(fraction, progress.get("elapsed_s")):
+        status, eta = "finishing", None
     return TrainingStatusBody(
         live=run.live,
         id=run.id,
         pid=run.proc.pid if run.proc else None,
-        status=run.status,
+        status=status,
         reason=run.reason,
         model_name=run.model_name,
         epoch=epoch,

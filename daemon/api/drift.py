@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import Response, current_app
 from pydantic import BaseModel, Field
 
-from argus.daemon.drift_job import thresholds_of
+from argus.daemon.drift_job import next_check, thresholds_of
 from argus.daemon.limits import RATE_LIMITS
 from argus.daemon.routing import Route, respond
 from argus.daemon.services import Services
@@ -36,7 +36,10 @@ class DriftStatusBody(BaseModel):
     drift_detected: bool
     auto_retrain_enabled: bool
     last_retrain: datetime | None
-    next_check: datetime | None
+    next_check: datetime = Field(
+        description="wall-clock time of the next check (the first runs at start-up, as soon as "
+        "the window holds the warm-up's records)"
+    )
     checked_at: datetime | None = Field(description="null until the first check has run")
     model: str
     metrics: DriftValues
@@ -80,13 +83,6 @@ def _services() -> Services:
     return current_app.extensions["argus"]
 
 
-def _next_check(services: Services) -> datetime | None:
-    check = services.drift
-    if check is None:
-        return None
-    return check.checked_at + timedelta(minutes=services.settings.drift_check_minutes)
-
-
 def drift_status() -> Response:
     services = _services()
     check, limits = services.drift, thresholds_of(services)
@@ -96,7 +92,7 @@ def drift_status() -> Response:
             drift_detected=bool(result and result.drift_detected),
             auto_retrain_enabled=services.settings.enable_retraining,
             last_retrain=last_started(services.store),
-            next_check=_next_check(services),
+            next_check=next_check(services),
             checked_at=check.checked_at if check else None,
             model=services.models.current.forecaster.name,
             metrics=DriftValues(**{m: getattr(result, m) if result else None for m in METRICS}),

@@ -9,7 +9,7 @@ from argus.daemon.ingest import ingest_batch
 from argus.daemon.limits import RATE_LIMITS
 from argus.daemon.routing import Route, respond
 from argus.daemon.schemas import ErrorBody, FeedBody, ValidationErrorBody
-from argus.records import FeedBatch, record_errors
+from argus.records import FeedBatch, RecordError, record_errors
 
 _BODY_ERRORS = {"json_invalid", "json_type", "model_type", "model_attributes_type"}
 
@@ -22,10 +22,19 @@ def feed_data() -> Response:
         if any(e["type"] in _BODY_ERRORS and len(e["loc"]) <= 1 for e in exc.errors()):
             detail = f"body must be a JSON object with a 'records' list: {errors[0].reason}"
             return respond(ErrorBody(detail=detail, status=400), 400)
-        bad = len({e.index for e in errors})
-        detail = f"{bad} invalid record(s); nothing was stored"
+        detail = _invalid_detail(exc, errors)
         return respond(ValidationErrorBody(detail=detail, status=422, errors=errors), 422)
     return respond(ingest_batch(current_app.extensions["argus"], batch))
+
+
+def _invalid_detail(exc: ValidationError, errors: list[RecordError]) -> str:
+    """Name what is wrong: the batch as a whole (e.g. empty), or how many records."""
+    if any(e["type"] == "too_short" and tuple(e["loc"]) == ("records",) for e in exc.errors()):
+        return "the batch is empty: 'records' must hold at least one record; nothing was stored"
+    batch = [f"{e.field}: {e.reason}" for e in errors if e.index is None]
+    if batch:
+        return f"invalid batch ({'; '.join(batch)}); nothing was stored"
+    return f"{len({e.index for e in errors})} invalid record(s); nothing was stored"
 
 
 ROUTES = (

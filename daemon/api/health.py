@@ -27,6 +27,7 @@ def status() -> Response:
             rolling_window_size=window.capacity,
             servers_tracked=len(window.servers()),
             last_prediction=snapshot.computed_at if snapshot else None,
+            last_prediction_data_time=snapshot.data_time if snapshot else None,
             uptime_seconds=round(services.uptime_seconds(), 3),
             warmup_complete=window.record_count >= services.settings.warmup_records,
             window_records=window.record_count,

@@ -87,7 +87,10 @@ class ServerHistoryBody(BaseModel):
     success: bool = True
     server_name: str
     time_range: str
-    alert_count: int
+    alert_count: int = Field(
+        description="alerts open at any time in the range (opened in it, or earlier and still "
+        "open or changed in it)"
+    )
     avg_risk_score: float | None
     max_risk_score: float | None
     time_in_warning_pct: float
@@ -184,6 +187,19 @@ def alerts() -> Response:
     )
 
 
+def _alerts_open_in_range(
+    services: Services, server_name: str, events: list[AlertEvent], end: datetime
+) -> int:
+    """Alerts open at any time in the range: those with a transition in it, and the one still
+    open (it may have opened before the range and not changed since)."""
+    opened = {e.opened_at for e in events if e.at <= end}
+    snapshot = services.snapshot
+    active = snapshot.alerts.get(server_name) if snapshot else None
+    if active is not None and active.opened_at <= end:
+        opened.add(active.opened_at)
+    return len(opened)
+
+
 def server(server_name: str) -> Response:
     services: Services = current_app.extensions["argus"]
     query = query_args(RangeQuery)
@@ -201,7 +217,7 @@ def server(server_name: str) -> Response:
         ServerHistoryBody(
             server_name=server_name,
             time_range=query.time_range,
-            alert_count=sum(e.kind.value == "new" and e.at <= end for e in events),
+            alert_count=_alerts_open_in_range(services, server_name, events, end),
             avg_risk_score=round(sum(scores) / len(scores), 2) if scores else None,
             max_risk_score=max(scores) if scores else None,
             time_in_warning_pct=round(share["warning"], 2),
@@ -284,6 +300,7 @@ ROUTES = (
         query=ExportQuery,
         limit=RATE_LIMITS["/historical/export/<table>"],
         tags=("history",),
-        media_type="text/csv",
+        media_type=EXPORT_MEDIA_TYPES["csv"],
+        other_media_types=(EXPORT_MEDIA_TYPES["parquet"], EXPORT_MEDIA_TYPES["json"]),
     ),
 )
