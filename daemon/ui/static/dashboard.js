@@ -343,12 +343,30 @@
           td("Memory", p.display_metrics.memory),
         );
       });
+      // servers without recent data: the API lists them apart (no forecast, no risk)
+      const staleRows = Object.entries(d.stale_servers || {})
+        .filter(([name, p]) => (!f.profile || p.profile === f.profile) && (!f.level || f.level === "stale") && (!f.q || name.includes(f.q)))
+        .sort(([an], [bn]) => (an < bn ? -1 : 1))
+        .map(([name, p]) =>
+          h(
+            "tr",
+            { class: "lvl-row stale", "data-server": name },
+            td("Server", serverLink(name), h("span", { class: "stale-tag", title: "no sample since " + time(p.last_sample) }, " ⏸ stale")),
+            td("Level", h("span", { class: "badge" }, "⏸ Stale")),
+            td("Risk", "–"),
+            td("Profile", p.profile),
+            td("Dominant metric", "–"),
+            td("Time to issue", p.message),
+            td("CPU", "–"),
+            td("Memory", "–"),
+          ),
+        );
       clear(
         this.body,
         h(
           "div",
           { class: "table-wrap" },
-          h("table", { class: "fleet", id: "fleet-table" }, h("thead", {}, h("tr", {}, head)), h("tbody", {}, body)),
+          h("table", { class: "fleet", id: "fleet-table" }, h("thead", {}, h("tr", {}, head)), h("tbody", {}, body, staleRows)),
         ),
       );
     },
