@@ -64,10 +64,10 @@ class TrendRule:
     min_rise: dict[str, float] = field(
         default_factory=lambda: {
             "mem_pct": 4.0, "swap_pct": 4.0, "disk_pct": 1.0,
-            "cpu_pct": 10.0, "iowait_pct": 5.0, "load": 0.5,
+            "cpu_pct": 8.0, "iowait_pct": 5.0, "load": 0.5,
         }
     )
-    noise_factor: float = 3.0
+    noise_factor: float = 2.0
     upper_quantile: float = 0.9  # ... and the drift forecast ends above the model's quantile
 
 
