@@ -80,7 +80,6 @@ def briefly_trained() -> Any:
     loads it (the interleaved speed benches: compute does not depend on the weights)."""
     from argus.forecast.artifacts import load_model
     from argus.forecast.base import TrainOptions
-    from argus.forecast.tft import TFTConfig
     from argus.forecast.training import train_model
 
     models = Path(tempfile.mkdtemp(prefix="argus-bench-"))
@@ -88,7 +87,7 @@ def briefly_trained() -> Any:
         fleet(45, 4),
         models_dir=models,
         name="bench",
-        config=TFTConfig(batches_per_epoch=3, calibrate=False),
+        config={"batches_per_epoch": 3, "calibrate": False},
         options=TrainOptions(epochs=1, max_minutes=2.0, seed=1),
     )
     return load_model(models, "bench")

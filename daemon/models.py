@@ -30,14 +30,13 @@ class ServingModel:
 
 def load_serving_model(home: Path, torch_threads: int) -> ServingModel:
     """The current trained model, or the seasonal-naive fallback when there is none or it fails."""
-    import torch
-
+    from argus.forecast import registry
     from argus.forecast.artifacts import ModelLoadError, current_name, load_current, models_dir_for
     from argus.forecast.baseline import SeasonalNaive
     from argus.forecast.trend import TrendRule
 
     # With 2 threads a TFT step is ~18x slower when another process competes for the CPU.
-    torch.set_num_threads(torch_threads)
+    registry.set_threads(torch_threads)
     models_dir = models_dir_for(home)
     try:
         loaded = load_current(models_dir)

@@ -73,7 +73,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
         frame,
         models_dir=models,
         name="tiny",
-        config=tiny_config(),
+        config=tiny_config().to_dict(),
         options=TrainOptions(epochs=2, max_minutes=1.0, seed=1),
     )
     return models

@@ -133,7 +133,7 @@ def test_tft_weights_come_from_interpret_output(tiny_tft) -> None:
 
     from argus.explain.features import group_weights
     from argus.forecast.frame import to_grid
-    from argus.forecast.tft import prediction_frame
+    from argus.forecast.tft.dataset import prediction_frame
 
     frame = leak_frame()
     found = explain_server(tiny_tft, frame, LEAKY)
@@ -189,8 +189,8 @@ def explain_memory_scenario(forecaster, frame: pd.DataFrame):
 
 def test_fast_inputs_give_the_reference_interpretation(tiny_tft) -> None:
     """Explanations build the batch with fast_predict; the TimeSeriesDataSet path agrees."""
-    from argus.explain.network import run_network
     from argus.forecast.frame import to_grid
+    from argus.forecast.tft.interpret import run_network
 
     grid = to_grid(leak_frame())
     assert tiny_tft.fast_path

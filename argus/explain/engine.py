@@ -20,7 +20,6 @@ from argus.explain.importance import (
     occlusion_importance,
     tft_importance,
 )
-from argus.explain.network_types import NetworkWeights
 from argus.explain.scenarios import (
     SCENARIOS,
     apply_scenario,
@@ -29,7 +28,7 @@ from argus.explain.scenarios import (
     present_values,
     variant_name,
 )
-from argus.forecast.base import ForecastSet
+from argus.forecast.base import ForecastSet, Interpretable, NetworkWeights
 from argus.forecast.frame import grid_to_feed, to_grid
 from argus.risk import ServerRisk, assess_server
 
@@ -70,15 +69,9 @@ class Explanation:
         return self.features[:TOP_FEATURES]
 
 
-def _served_by_network(forecaster: Any, grid: pd.DataFrame) -> bool:
-    """Whether `forecaster.predict` would give this server to the TFT (not its fallback)."""
-    network, config = getattr(forecaster, "network", None), getattr(forecaster, "config", None)
-    if network is None or config is None:
-        return False
-    last = int(grid["time_idx"].max())
-    return int((grid["time_idx"] >= last - config.history_steps).sum()) >= (
-        config.min_encoder_length
-    )
+def _interpreted(forecaster: Any, grid: pd.DataFrame) -> bool:
+    """Whether the model can say what it weighed for this server (else: occlusion only)."""
+    return isinstance(forecaster, Interpretable) and forecaster.interprets(grid)
 
 
 def _risks(
@@ -123,12 +116,10 @@ def _attention(
 
 
 def _run(
-    forecaster: Any, batch: pd.DataFrame, server: str, network: bool
+    forecaster: Any, batch: pd.DataFrame, server: str, interpreted: bool
 ) -> tuple[ForecastSet, NetworkWeights | None]:
-    if network:
-        from argus.explain.network import run_network  # torch: only for a TFT
-
-        return run_network(forecaster, batch, server)
+    if interpreted:
+        return forecaster.interpret(batch, server)
     return forecaster.predict(grid_to_feed(batch)), None
 
 
@@ -171,10 +162,10 @@ def explain_server(
 ) -> Explanation:
     """Explain the forecast and risk of `server` from its feed-schema `history`.
 
-    `forecaster` is the serving model (a TFTForecaster or a baseline). One batched model run
+    `forecaster` is the serving model (any kind, or a baseline). One batched model run
     forecasts the real history, every counterfactual scenario and every occluded copy; risk
-    is scored by `assess_server` exactly like a prediction cycle. `features` are the TFT's
-    variable-selection weights when the TFT serves the server (`importance="auto"`), else
+    is scored by `assess_server` exactly like a prediction cycle. `features` are the model's
+    own weights when it is `Interpretable` and serves the server (`importance="auto"`), else
     the occlusion ranking, which is always in `occlusion`.
     """
     started = time.perf_counter()
@@ -182,10 +173,10 @@ def explain_server(
     if grid.empty:
         raise ValueError(f"no history for server {server!r}")
     profile = profile or str(grid["profile"].iloc[-1])
-    network = _served_by_network(forecaster, grid)
+    interpreted = _interpreted(forecaster, grid)
     variants = _variants(grid, server, profile, occlusion=True)
     batch = pd.concat(variants.values(), ignore_index=True)
-    forecast, view = _run(forecaster, batch, server, network)
+    forecast, view = _run(forecaster, batch, server, interpreted)
     risks = _risks(forecast, variants, profile)
     occluded = _occlusion_features(forecast, risks, server, profile)
     if view is None or importance == "occlusion":
