@@ -103,7 +103,8 @@ def train(
         typer.Option(
             envvar="ARGUS_MODEL_KIND",
             help="Model kind: tft (Temporal Fusion Transformer, one network for the fleet) or "
-            "ets (exponential smoothing per server and metric, daily season).",
+            "ets (damped-trend exponential smoothing of each server's metrics around their "
+            "daily profile; no torch).",
         ),
     ] = "tft",
     model_config: Annotated[
@@ -182,7 +183,7 @@ def train(
     }
     cfg = _model_config(model_config, kind, {k: v for k, v in tft_flags.items() if v is not None})
     frame = _load_frame(data, db, settings)
-    batches = int(cfg.get("batches_per_epoch", 40)) if kind == "tft" else 1
+    batches = int(cfg.get("batches_per_epoch", 40))  # until the first report says
     with _progress_bar(epochs, batches, quiet=as_json, log=progress_file) as report:
         options = TrainOptions(epochs=epochs, max_minutes=max_minutes, seed=seed, progress=report)
         result = train_model(
@@ -271,9 +272,12 @@ class _progress_bar:  # noqa: N801 - used like a function in a with statement
         if self.log is not None:
             self.log.write(json.dumps(dataclasses.asdict(event)) + "\n")
             self.log.flush()
+        # the kind's reports say how much work there is (the ETS kind: one batch per target)
+        self.batches = event.batches_per_epoch or self.batches
         done = (event.epoch - 1) * self.batches + event.batch
         self.progress.update(
             self.task,
+            total=event.max_epochs * self.batches,
             completed=done,
             epoch=f"{event.epoch}/{event.max_epochs}",
             loss=_fmt(event.train_loss),

@@ -27,7 +27,7 @@ OCCLUSION_METHOD = "occlusion"
 
 def tft_importance(view: NetworkWeights) -> tuple[FeatureImportance, ...]:
     """Every feature ranked by its share of the encoder variable-selection weight."""
-    return rank(group_weights(view.inputs, view.weights))
+    return rank(group_weights(view.inputs, view.weights.tolist()))
 
 
 def occlusion_effect(

@@ -64,6 +64,13 @@ KINDS: dict[str, ModelKind] = {
             ("torch", "pytorch-forecasting", "lightning"),
             threaded=True,
         ),
+        ModelKind(
+            "ets",
+            "argus.forecast.ets",
+            "damped-trend exponential smoothing per server and metric around a daily profile "
+            "(statsmodels)",
+            ("statsmodels",),
+        ),
     )
 }
 

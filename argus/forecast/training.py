@@ -19,7 +19,7 @@ from argus.catalogue import CATALOGUE_VERSION, TARGETS
 from argus.errors import InvalidInputError
 from argus.forecast import artifacts, registry
 from argus.forecast.backtest import backtest, rolling_origins
-from argus.forecast.base import Trainable, TrainOptions
+from argus.forecast.base import Forecaster, Trainable, TrainOptions
 from argus.forecast.baseline import Naive, SeasonalNaive
 from argus.forecast.frame import DAY_STEPS, to_grid
 from argus.forecast.reference import reference_statistics
@@ -54,7 +54,11 @@ def validation_scores(
     if not origins:
         return {}
     picks = np.unique(np.linspace(0, len(origins) - 1, SCORE_ORIGINS).round().astype(int))
-    models = {forecaster.kind: forecaster, "naive": Naive(), "seasonal_naive": SeasonalNaive()}
+    models: dict[str, Forecaster] = {
+        forecaster.kind: forecaster,
+        "naive": Naive(),
+        "seasonal_naive": SeasonalNaive(),
+    }
     report = backtest(grid, models, SCORE_HORIZONS, [origins[i] for i in picks])
     return report.to_json()
 

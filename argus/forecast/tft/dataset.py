@@ -106,7 +106,10 @@ def prediction_dataset(network: TemporalFusionTransformer, full: pd.DataFrame) -
 
 def dataset_summary(forecaster: TFTForecaster) -> dict[str, Any]:
     """The JSON-representable dataset parameters (encoders/normalisers live in the checkpoint)."""
-    params = forecaster.network.dataset_parameters
+    network = forecaster.network
+    if network is None:
+        raise RuntimeError("only a trained TFT has dataset parameters")
+    params = network.dataset_parameters
     plain = (str, int, float, bool, type(None))
     out: dict[str, Any] = {}
     for key, value in params.items():
@@ -116,6 +119,6 @@ def dataset_summary(forecaster: TFTForecaster) -> dict[str, Any]:
             out[key] = list(value)
         else:
             out[key] = repr(value)[:300]
-    loss = forecaster.network.loss
+    loss = network.loss
     out["loss_weights"] = [float(w) for w in getattr(loss, "weights", [])]
     return out

@@ -563,6 +563,8 @@ def fold_vsn(vsn: VariableSelectionNetwork) -> _BatchedVSN | None:
         glu_b = torch.stack([g.gate_norm.glu.fc.bias[None, :half] for g in grns])
         gate_b = torch.stack([g.gate_norm.glu.fc.bias[None, half:] for g in grns])
         out_ln = _stacked_ln([g.gate_norm.add_norm.norm for g in grns])
+        res_m: torch.Tensor | None
+        res_n: torch.Tensor | None
         if grns[0].input_size != grns[0].output_size:
             norms = [g.resample_norm for g in grns]
             m = _interp_matrix(k, grns[0].output_size)

@@ -370,6 +370,7 @@ class TFTForecaster:
         val_ds: TimeSeriesDataSet | None,
     ) -> None:
         batch = self.config.batch_size
+        assert self.network is not None  # noqa: S101 - fit builds or loads it first
         trainer.fit(
             self.network,
             train_dataloaders=train_ds.to_dataloader(train=True, batch_size=batch, num_workers=0),
