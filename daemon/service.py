@@ -157,7 +157,7 @@ def run_daemon(settings: Settings) -> int:
         threads=settings.threads,
         ident="argus",
     )
-    port = int(server.effective_port)  # type: ignore[union-attr]
+    port = int(server.effective_port)
     previous = signal.signal(signal.SIGTERM, _raise_exit)
     try:
         purge_expired(services)
@@ -166,7 +166,7 @@ def run_daemon(settings: Settings) -> int:
         log.info("listening on http://%s:%d (data dir %s)", settings.host, port, settings.home)
         server.run()
     except KeyboardInterrupt:
-        server.task_dispatcher.shutdown()  # type: ignore[union-attr]
+        server.task_dispatcher.shutdown()
     finally:
         signal.signal(signal.SIGTERM, previous)
         log.info("shutting down")
