@@ -19,7 +19,7 @@ from argus.forecast.baseline import SeasonalNaive
 from argus.risk import assess_server
 from argus.simulate import Simulator
 from argus.simulate.dataset import block_frame
-from tests.test_forecast_support import synthetic_fleet
+from tests.forecast_support import synthetic_fleet
 
 LEAKY = "ppdb001"
 

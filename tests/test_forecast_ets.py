@@ -20,7 +20,7 @@ from argus.forecast.training import train_model
 from argus.simulate import simulate_fleet
 from argus.simulate.dataset import block_frame, frame_records
 from tests.factories import LiveDaemon, argus_command
-from tests.test_forecast_support import synthetic_fleet
+from tests.forecast_support import synthetic_fleet
 
 
 def test_the_recursion_and_its_intervals_are_statsmodels_ets() -> None:

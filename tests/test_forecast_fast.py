@@ -16,7 +16,7 @@ from argus.forecast.frame import DAY_STEPS, to_grid
 from argus.forecast.tft import TFTForecaster
 from argus.forecast.tft import fast as fast_predict
 from argus.forecast.tft.model import _recent
-from tests.test_forecast_support import synthetic_fleet, tiny_config
+from tests.forecast_support import synthetic_fleet, tiny_config
 
 pytestmark = pytest.mark.slow
 

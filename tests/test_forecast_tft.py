@@ -17,7 +17,7 @@ from argus.forecast.base import HORIZON, TrainOptions
 from argus.forecast.public_data import bitbrains_feed
 from argus.forecast.tft import TFTForecaster
 from argus.forecast.training import train_model
-from tests.test_forecast_support import BITBRAINS, synthetic_fleet, tiny_config
+from tests.forecast_support import BITBRAINS, synthetic_fleet, tiny_config
 
 pytestmark = pytest.mark.slow
 OPTIONS = TrainOptions(epochs=2, max_minutes=2, seed=1)
