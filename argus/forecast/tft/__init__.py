@@ -34,15 +34,15 @@ from argus.forecast.tft.model import (
 
 __all__ = [
     "FAST_BATCH",
-    "create",
-    "describe",
-    "load",
     "NETWORK_CLASS",
     "ArrayScaler",
     "FitReport",
     "TFTConfig",
     "TFTForecaster",
+    "create",
+    "describe",
     "library_versions",
+    "load",
     "set_threads",
 ]
 
