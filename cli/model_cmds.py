@@ -126,7 +126,7 @@ def train(
             help="Time cap for training: the network trains for 90 % of it, then the blend and "
             "calibration are learnt.",
         ),
-    ] = 2.5,
+    ] = 10.0,
     seed: Annotated[int, typer.Option(envvar="ARGUS_SEED", help="Random seed.")] = 42,
     incremental: Annotated[
         bool,
@@ -315,7 +315,7 @@ def backtest(
     torch_threads: ThreadsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Rolling-origin backtest of a saved model against naive and seasonal naive."""
+    """Rolling-origin backtest of a saved model, as served, against naive and seasonal naive."""
     settings = _setup(home, config, torch_threads)
     from argus.forecast import artifacts
     from argus.forecast.backtest import backtest as run_backtest
@@ -332,8 +332,11 @@ def backtest(
     forecasters: dict[str, Any] = {}
     name = model or artifacts.current_name(models_dir)
     if name is not None:
+        from argus.forecast.serving import ServingForecaster
+
+        # as the daemon serves it: combined, calibrated, learning from the earlier origins
         loaded = artifacts.load_model(models_dir, name)
-        forecasters[loaded.kind] = loaded
+        forecasters[loaded.kind] = ServingForecaster(loaded)
     forecasters.update(naive=Naive(), seasonal_naive=SeasonalNaive())
     first = max(
         int(grid["time_idx"].max()) - int(days * DAY_STEPS) + 1, int(grid["time_idx"].min()) + 1

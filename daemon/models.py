@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from argus.forecast.base import Forecaster, ForecastSet
+from argus.forecast.base import ForecastSet
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from argus.forecast.serving import ServingForecaster
 
 log = logging.getLogger("argus.models")
 
@@ -20,7 +22,7 @@ log = logging.getLogger("argus.models")
 class ServingModel:
     """A forecaster and where it came from; `path` is None for the built-in fallback."""
 
-    forecaster: Forecaster
+    forecaster: ServingForecaster
     path: str | None
 
     @property
@@ -29,11 +31,11 @@ class ServingModel:
 
 
 def load_serving_model(home: Path, torch_threads: int) -> ServingModel:
-    """The current trained model, or the seasonal-naive fallback when there is none or it fails."""
+    """The current trained model as served (`ServingForecaster`), or the serving layer alone
+    (the simple forecasters' combination) when there is none or it fails to load."""
     from argus.forecast import registry
     from argus.forecast.artifacts import ModelLoadError, current_name, load_current, models_dir_for
-    from argus.forecast.baseline import SeasonalNaive
-    from argus.forecast.trend import TrendRule
+    from argus.forecast.serving import ServingForecaster
 
     # With 2 threads a TFT step is ~18x slower when another process competes for the CPU.
     registry.set_threads(torch_threads)
@@ -44,10 +46,10 @@ def load_serving_model(home: Path, torch_threads: int) -> ServingModel:
         log.error("current model refused, serving the fallback: %s", exc.message)
         loaded = None
     if loaded is None:
-        log.info("no trained model: the seasonal-naive fallback serves every server")
-        return ServingModel(SeasonalNaive(trend=TrendRule()), None)
+        log.info("no trained model: the simple forecasters' combination serves every server")
+        return ServingModel(ServingForecaster(None), None)
     log.info("serving model %s", loaded.name)
-    return ServingModel(loaded, f"models/{current_name(models_dir)}")
+    return ServingModel(ServingForecaster(loaded), f"models/{current_name(models_dir)}")
 
 
 class ModelHolder:

@@ -57,7 +57,7 @@ def _operation(route: Route, refs: Mapping[Any, dict[str, Any]]) -> dict[str, An
             "content": {"application/json": {"schema": refs[(route.body, "validation")]}},
         }
     if not route.public:
-        op["security"] = [{"ApiKey": []}]
+        op["security"] = [{"ApiKey": []}, {"Bearer": []}, {"DashboardSession": []}]
     if route.limit:
         op["x-rate-limit"] = route.limit
     return op
@@ -86,6 +86,11 @@ def build_openapi(routes: Iterable[Route]) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schema.get("$defs", {}),
-            "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+            "securitySchemes": {
+                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "Bearer": {"type": "http", "scheme": "bearer", "description": "the API key"},
+                # the dashboard's login cookie; state-changing requests also send X-CSRF-Token
+                "DashboardSession": {"type": "apiKey", "in": "cookie", "name": "argus_session"},
+            },
         },
     }

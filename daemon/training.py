@@ -150,7 +150,7 @@ class TrainingManager:
                         s.home,
                         data,
                         s.retrain_max_minutes,
-                        model_spec(self._services.models.current.forecaster, workdir),
+                        model_spec(self._services.models.current.forecaster.model, workdir),
                     ),
                     stdout=out,
                     stderr=subprocess.STDOUT,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -70,15 +71,22 @@ class Explanation:
 
 
 def _interpreted(forecaster: Any, grid: pd.DataFrame) -> bool:
-    """Whether the model can say what it weighed for this server (else: occlusion only)."""
-    return isinstance(forecaster, Interpretable) and forecaster.interprets(grid)
+    """Whether the served model can say what it weighed for this server (else: occlusion only)."""
+    model = forecaster.model
+    return isinstance(model, Interpretable) and model.interprets(grid)
 
 
 def _risks(
-    forecast: ForecastSet, variants: dict[str, pd.DataFrame], profile: str
+    forecast: ForecastSet,
+    variants: dict[str, pd.DataFrame],
+    profile: str,
+    cores: int | None = None,
+    metrics: Collection[str] | None = None,
 ) -> dict[str, ServerRisk]:
     return {
-        name: assess_server(forecast, name, profile, present_values(grid))
+        name: assess_server(
+            forecast, name, profile, present_values(grid), cores=cores, metrics=metrics
+        )
         for name, grid in variants.items()
     }
 
@@ -104,7 +112,7 @@ def _attention(
         method = ATTENTION_METHOD
     else:
         periods = rule_periods(len(grid), horizon)
-        who = "Fallback model (seasonal naive: the same hours yesterday plus the latest sample)"
+        who = "The simple forecasters (the last hour and the same hours on earlier days)"
         text = analysis(values, periods, metric, f"{who} focused on")
         method = RULE_METHOD
     return Attention(
@@ -118,9 +126,15 @@ def _attention(
 def _run(
     forecaster: Any, batch: pd.DataFrame, server: str, interpreted: bool
 ) -> tuple[ForecastSet, NetworkWeights | None]:
-    if interpreted:
-        return forecaster.interpret(batch, server)
-    return forecaster.predict(grid_to_feed(batch)), None
+    """Serve every variant as the server itself would be (its learnt weights and bands)."""
+    feed = grid_to_feed(batch)
+    state_of = {str(name): server for name in batch["server"].unique()}
+    forecast = forecaster.forecast(feed, state_of=state_of)
+    if not interpreted:
+        return forecast, None
+    # the interpretation needs the real server's window only (the variants were served above)
+    own = batch[batch["server"].astype(str) == server]
+    return forecast, forecaster.model.interpret(own, server)
 
 
 def _variants(
@@ -159,14 +173,17 @@ def explain_server(
     profile: str | None = None,
     *,
     importance: Importance = "auto",
+    cores: int | None = None,
+    metrics: Collection[str] | None = None,
 ) -> Explanation:
     """Explain the forecast and risk of `server` from its feed-schema `history`.
 
-    `forecaster` is the serving model (any kind, or a baseline). One batched model run
+    `forecaster` is the serving model (a `ServingForecaster`). One batched serving run
     forecasts the real history, every counterfactual scenario and every occluded copy; risk
     is scored by `assess_server` exactly like a prediction cycle. `features` are the model's
     own weights when it is `Interpretable` and serves the server (`importance="auto"`), else
-    the occlusion ranking, which is always in `occlusion`.
+    the occlusion ranking, which is always in `occlusion`. `cores` and `metrics` score risk as
+    the cycle did: the server's reported CPU count, and only the targets it reports.
     """
     started = time.perf_counter()
     grid = to_grid(history[history["server_name"].astype(str) == server])
@@ -177,7 +194,7 @@ def explain_server(
     variants = _variants(grid, server, profile, occlusion=True)
     batch = pd.concat(variants.values(), ignore_index=True)
     forecast, view = _run(forecaster, batch, server, interpreted)
-    risks = _risks(forecast, variants, profile)
+    risks = _risks(forecast, variants, profile, cores, metrics)
     occluded = _occlusion_features(forecast, risks, server, profile)
     if view is None or importance == "occlusion":
         features, method = occluded, OCCLUSION_METHOD

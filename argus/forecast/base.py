@@ -177,7 +177,10 @@ class FitReport:
 class Forecaster(Protocol):
     """Something that forecasts all servers of a feed-schema frame in one batched call."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """What made a forecast ("tft:<name>", "baseline", ...)."""
+        ...
 
     def fit(self, frame: pd.DataFrame, *, options: TrainOptions | None = None) -> FitReport | None:
         """Learn from a feed-schema frame (a no-op for stateless baselines)."""
@@ -213,9 +216,9 @@ class Interpretable(Protocol):
         not to a fallback."""
         ...
 
-    def interpret(self, grid: pd.DataFrame, subject: str) -> tuple[ForecastSet, NetworkWeights]:
-        """Forecast every server of `grid` (as `predict` would, in one batch) and say what the
-        model weighed for `subject`. Each server must be one `interprets` accepts."""
+    def interpret(self, grid: pd.DataFrame, subject: str) -> NetworkWeights:
+        """What the model weighed for `subject`'s forecast from `grid` (a server `interprets`
+        accepts)."""
         ...
 
 
@@ -233,9 +236,11 @@ class Trainable(Protocol):
     """A model kind `argus train` trains and the models directory keeps (see the registry)."""
 
     kind: str
-    name: str
     model_name: str
     metadata: dict[str, Any]
+
+    @property
+    def name(self) -> str: ...
 
     @property
     def quantiles(self) -> tuple[float, ...]: ...

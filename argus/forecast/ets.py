@@ -260,22 +260,34 @@ class ETSForecaster:
             validation_from=str(pd.Timestamp((cutoff + 1) * STEP_NS)) if held_out else None,
         )
 
+    @property
+    def history_steps(self) -> int:
+        """Buckets of history a forecast reads (the serving layer grids at least this many)."""
+        return self.config.window
+
     def predict(self, frame: pd.DataFrame) -> ForecastSet:
         """Forecast the horizon after each server's last sample, all servers at once."""
-        if self.params is None:
-            raise RuntimeError("the ETS model has not been trained or loaded")
-        cfg = self.config
-        buckets = bucket_frame(frame, cfg.window)
-        ready = np.flatnonzero(buckets.counts() >= cfg.min_history)
-        parts = [self._forecast(buckets, ready)] if len(ready) else []
-        rest = np.setdiff1d(np.arange(len(buckets.names)), ready)
-        if len(rest):
-            parts.append(self.fallback.predict_series([buckets.series(i) for i in rest]))
+        buckets = bucket_frame(frame, self.config.window)
+        part = self.predict_buckets(buckets)
+        done = set() if part is None else set(part.servers)
+        parts = [] if part is None else [part]
+        rest = [buckets.series(i) for i, n in enumerate(buckets.names) if n not in done]
+        if rest:
+            parts.append(self.fallback.predict_series(rest))
         return concat_forecasts(parts, buckets.names)
 
-    def _forecast(self, buckets: Buckets, rows: np.ndarray) -> ForecastSet:
+    def predict_buckets(self, buckets: Buckets) -> ForecastSet | None:
+        """The forecasts of the servers with enough history among `buckets` (gridded with at
+        least `history_steps`), without the fallback; None when there is none."""
+        if self.params is None:
+            raise RuntimeError("the ETS model has not been trained or loaded")
+        recent = buckets.recent(self.config.window)
+        ready = np.flatnonzero(np.isfinite(recent[:, :, 0]).sum(axis=1) >= self.config.min_history)
+        return self._forecast(recent[ready], buckets, ready) if len(ready) else None
+
+    def _forecast(self, recent: np.ndarray, buckets: Buckets, rows: np.ndarray) -> ForecastSet:
+        """`recent` (servers, steps, targets): the window of `buckets`' servers at `rows`."""
         cfg, n = self.config, len(rows)
-        recent = buckets.recent(cfg.window)[rows]  # (servers, steps, targets)
         window = recent.transpose(0, 2, 1).reshape(n * len(TARGETS), cfg.window)
         adjusted, profile = adjust(window)
         assert self.params is not None  # noqa: S101 - checked by predict

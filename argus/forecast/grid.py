@@ -1,8 +1,8 @@
-"""Gridding for forecasting, in numpy: a feed frame as each server's 5-minute buckets.
+"""The fleet on the 5-minute grid as numpy arrays: what every forecaster and the serving layer read.
 
-`bucket_frame` gives what `frame.to_grid` gives for each server's recent history (the same
-bucket means and filling) ~10x faster; every model kind reads it (the TFT's fast path, the ETS
-kind). No torch here.
+`bucket_frame` turns a feed-schema frame into per-server bucket means (gaps stay gaps), equal to
+`frame.to_grid` row for row, without pandas' per-group work: it is the gridding on the
+prediction path of every model kind.
 """
 
 from __future__ import annotations
@@ -14,13 +14,10 @@ import pandas as pd
 
 from argus.catalogue import TARGETS, profile_for
 from argus.errors import InvalidInputError
-from argus.forecast.frame import (
-    STEP_NS,
-    TARGET_FIELDS,
-    ServerSeries,
-    _naive_utc,
-    target_array,
-)
+from argus.forecast.frame import STEP_NS, TARGET_FIELDS, ServerSeries, _naive_utc, target_array
+
+# ---------------------------------------------------------------------------------------------
+# Gridding: the feed frame as per-server dense arrays (what to_grid + trim_history give)
 
 
 @dataclass(frozen=True)
@@ -189,3 +186,5 @@ def _profiles(
             at = {int(r): i for i, r in enumerate(rows)}
             latest = {s: str(prof[at[int(r)]]) for s, r in enumerate(best) if r >= 0}
     return tuple(latest.get(i) or profile_for(str(n)) for i, n in enumerate(names))
+
+

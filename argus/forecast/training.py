@@ -46,7 +46,10 @@ def default_name(now: datetime | None = None, kind: str = DEFAULT_KIND) -> str:
 def validation_scores(
     forecaster: Trainable, grid: pd.DataFrame, start: str | None
 ) -> dict[str, Any]:
-    """A small backtest on the validation period: the model vs naive vs seasonal naive."""
+    """A small backtest on the validation period: the model as served (`ServingForecaster`,
+    learning online from the earlier origins as the daemon would) vs naive vs seasonal naive."""
+    from argus.forecast.serving import ServingForecaster
+
     if start is None:
         return {}
     first = int(pd.Timestamp(start).value // (5 * 60 * 10**9))
@@ -55,7 +58,7 @@ def validation_scores(
         return {}
     picks = np.unique(np.linspace(0, len(origins) - 1, SCORE_ORIGINS).round().astype(int))
     models: dict[str, Forecaster] = {
-        forecaster.kind: forecaster,
+        forecaster.kind: ServingForecaster(forecaster),
         "naive": Naive(),
         "seasonal_naive": SeasonalNaive(),
     }

@@ -42,7 +42,7 @@ from argus.forecast.frame import (
     TIME_COVARIATES,
     same_time_median,
 )
-from argus.forecast.grid import Buckets, bucket_frame  # noqa: F401 - used as fast.bucket_frame
+from argus.forecast.grid import Buckets, bucket_frame  # noqa: F401 - re-exported
 
 # ---------------------------------------------------------------------------------------------
 # Network inputs: what TimeSeriesDataSet(predict=True) + its collate function produce
