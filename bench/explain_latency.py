@@ -31,7 +31,6 @@ def trained(models: Path):
     """The bench's TFT: trained once (2 epochs x 30 batches), then loaded from `models`."""
     from argus.forecast import artifacts
     from argus.forecast.base import TrainOptions
-    from argus.forecast.tft import TFTConfig
     from argus.forecast.training import train_model
 
     if not (models / MODEL).is_dir():
@@ -40,7 +39,7 @@ def trained(models: Path):
             frame,
             models_dir=models,
             name=MODEL,
-            config=TFTConfig(batches_per_epoch=30),
+            config={"batches_per_epoch": 30},
             options=TrainOptions(epochs=2, max_minutes=4.0, seed=1),
         )
     return artifacts.load_model(models, MODEL)

@@ -1,6 +1,6 @@
 """Network time of two fast_predict implementations, interleaved (not a test). From the root:
 
-    git show <commit>:argus/forecast/fast_predict.py > /tmp/reference_fast_predict.py
+    git show <commit>:argus/forecast/tft/fast.py > /tmp/reference_fast_predict.py
     PYTHONPATH=. python bench/fast_path_compare.py /tmp/reference_fast_predict.py [--rounds 5]
 
 This machine's speed drifts between minutes, so a change to the forward pass is only measured
@@ -25,8 +25,8 @@ import numpy as np
 import torch
 from forecast_speed import briefly_trained, fleet
 
-from argus.forecast import fast_predict
 from argus.forecast.tft import FAST_BATCH
+from argus.forecast.tft import fast as fast_predict
 
 
 def load_reference(path: Path) -> ModuleType:

@@ -1,6 +1,9 @@
 """Forecast speed benchmark (not a test). Run from the repository root:
 
-    PYTHONPATH=. python bench/forecast_speed.py
+    PYTHONPATH=. python bench/forecast_speed.py [--quick]
+
+`--quick` skips step 1 and times step 2 on a briefly trained model of the default architecture
+(prediction cost does not depend on the weights): ~1 minute instead of ~4.
 
 1. `argus train` (default settings, one torch thread) on a 45-server, 14-day fleet with daily
    cycles and noise, timed end to end as a subprocess (goal <= 3 min).
@@ -77,7 +80,6 @@ def briefly_trained() -> Any:
     loads it (the interleaved speed benches: compute does not depend on the weights)."""
     from argus.forecast.artifacts import load_model
     from argus.forecast.base import TrainOptions
-    from argus.forecast.tft import TFTConfig
     from argus.forecast.training import train_model
 
     models = Path(tempfile.mkdtemp(prefix="argus-bench-"))
@@ -85,13 +87,19 @@ def briefly_trained() -> Any:
         fleet(45, 4),
         models_dir=models,
         name="bench",
-        config=TFTConfig(batches_per_epoch=3, calibrate=False),
+        config={"batches_per_epoch": 3, "calibrate": False},
         options=TrainOptions(epochs=1, max_minutes=2.0, seed=1),
     )
     return load_model(models, "bench")
 
 
 def main() -> None:
+    if "--quick" in sys.argv[1:]:
+        import torch
+
+        torch.set_num_threads(1)
+        print(json.dumps(measure_predict(briefly_trained(), fleet(45, 14)), indent=2))
+        return
     work = Path(tempfile.mkdtemp(prefix="argus-speed-"))
     data = work / "fleet.parquet"
     train_frame = fleet(45, 14)
@@ -121,6 +129,18 @@ def main() -> None:
 
     torch.set_num_threads(1)
     model = load_model(work / "home" / "models", "speed")
+    result = {
+        "train_seconds": round(train_s, 1),
+        "train_epochs": summary["training"]["epochs_run"],
+        "train_rows": len(train_frame),
+        **measure_predict(model, train_frame),
+    }
+    print(json.dumps(result, indent=2))
+
+
+def measure_predict(model: Any, train_frame: pd.DataFrame) -> dict[str, Any]:
+    """Step 2: 1,000 servers in one `predict` call (replicated, then distinct), and the
+    reference dataset path once."""
     days = int(np.ceil(model.config.history_steps / 288))  # the whole history it reads
     recent = train_frame[
         train_frame["timestamp"] >= train_frame["timestamp"].max() - pd.Timedelta(days=days)
@@ -151,30 +171,22 @@ def main() -> None:
     dataset_s = time.monotonic() - started
     model.use_fast_path = True
     gap = float(abs(reference.values - fs.values).max())
-    print(
-        json.dumps(
-            {
-                "train_seconds": round(train_s, 1),
-                "train_epochs": summary["training"]["epochs_run"],
-                "train_rows": len(train_frame),
-                "predict_servers": len(fs.servers),
-                "predict_tft_servers": sum(m.startswith("tft") for m in fs.models),
-                "predict_seconds_runs": [round(t, 2) for t in times],
-                "predict_seconds_median": round(statistics.median(times), 2),
-                # CPU seconds: what the process itself used (the 2 cores are shared)
-                "predict_cpu_seconds_median": round(statistics.median(cpu), 2),
-                "predict_fast_path": model.fast_path,
-                "distinct_fleet_seconds_runs": [round(t, 2) for t in distinct_times],
-                "distinct_fleet_seconds_median": round(statistics.median(distinct_times), 2),
-                "distinct_fleet_cpu_seconds_median": round(statistics.median(distinct_cpu), 2),
-                "dataset_path_seconds": round(dataset_s, 2),
-                "max_abs_difference_to_dataset_path": gap,
-                "input_rows": len(frame),
-                "history_days": days,
-            },
-            indent=2,
-        )
-    )
+    return {
+        "predict_servers": len(fs.servers),
+        "predict_tft_servers": sum(m.startswith("tft") for m in fs.models),
+        "predict_seconds_runs": [round(t, 2) for t in times],
+        "predict_seconds_median": round(statistics.median(times), 2),
+        # CPU seconds: what the process itself used (the 2 cores are shared)
+        "predict_cpu_seconds_median": round(statistics.median(cpu), 2),
+        "predict_fast_path": model.fast_path,
+        "distinct_fleet_seconds_runs": [round(t, 2) for t in distinct_times],
+        "distinct_fleet_seconds_median": round(statistics.median(distinct_times), 2),
+        "distinct_fleet_cpu_seconds_median": round(statistics.median(distinct_cpu), 2),
+        "dataset_path_seconds": round(dataset_s, 2),
+        "max_abs_difference_to_dataset_path": gap,
+        "input_rows": len(frame),
+        "history_days": days,
+    }
 
 
 if __name__ == "__main__":

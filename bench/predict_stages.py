@@ -30,7 +30,8 @@ from typing import Any
 import torch
 from forecast_speed import briefly_trained, fleet
 
-from argus.forecast import fast_predict, tft
+from argus.forecast import tft
+from argus.forecast.tft import fast as fast_predict
 
 STAGES: list[tuple[Any, str]] = [
     (fast_predict, "bucket_frame"),

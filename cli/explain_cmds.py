@@ -28,8 +28,8 @@ def _print(data: dict[str, Any]) -> None:
     att = data["attention"]
     out.print(f"[bold]Focus[/] ({att['method']}): {', '.join(att['focus_periods'])}")
     out.print(f"  {att['analysis']}")
-    rows = [(c["scenario"], c["impact"], c["recommendation"]) for c in data["counterfactuals"]]
-    out.print(table("What would help", ["scenario", "impact", "recommendation"], rows))
+    helps = [(c["scenario"], c["impact"], c["recommendation"]) for c in data["counterfactuals"]]
+    out.print(table("What would help", ["scenario", "impact", "recommendation"], helps))
     out.print(data["counterfactual_summary"])
 
 

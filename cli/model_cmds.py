@@ -57,16 +57,16 @@ ThreadsOpt = Annotated[
 ]
 
 
-def _setup(home: Path | None, config: Path | None, threads: int | None) -> Settings:
-    """Settings, torch threads, and quiet libraries (their banners are not for CLI users)."""
-    import torch
-
+def _setup(
+    home: Path | None, config: Path | None, threads: int | None, kind: str | None = None
+) -> Settings:
+    """Settings, and the threads of the model kinds this command runs (all when `kind` is None;
+    the TFT's also quiets its libraries, whose banners are not for CLI users)."""
     from argus.config import load_settings
-    from argus.quiet import silence_library_noise
-
+    from argus.forecast import registry
     settings = load_settings({"home": home, "torch_threads": threads}, config_file=config)
-    torch.set_num_threads(settings.torch_threads)
-    silence_library_noise()
+    # the TFT's also silences its libraries' banners and warnings (argus.forecast.tft.quiet)
+    registry.set_threads(settings.torch_threads, None if kind is None else (kind,))
     return settings
 
 
@@ -95,7 +95,27 @@ def train(
     home: HomeOpt = None,
     config: ConfigOpt = None,
     name: Annotated[
-        str | None, typer.Option(envvar="ARGUS_MODEL_NAME", help="Model name (default tft-<utc>).")
+        str | None,
+        typer.Option(envvar="ARGUS_MODEL_NAME", help="Model name (default <kind>-<utc>)."),
+    ] = None,
+    kind: Annotated[
+        str,
+        typer.Option(
+            envvar="ARGUS_MODEL_KIND",
+            help="Model kind: tft (Temporal Fusion Transformer, one network for the fleet) or "
+            "ets (damped-trend exponential smoothing of each server's metrics around their "
+            "daily profile; no torch).",
+        ),
+    ] = "tft",
+    model_config: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="ARGUS_MODEL_CONFIG",
+            exists=True,
+            dir_okay=False,
+            help="JSON object of the kind's settings (as metadata.json's \"config\" records "
+            "them); the options below override it.",
+        ),
     ] = None,
     epochs: Annotated[int, typer.Option(envvar="ARGUS_EPOCHS", min=1, help="Epochs.")] = 10,
     max_minutes: Annotated[
@@ -116,21 +136,25 @@ def train(
         bool, typer.Option(envvar="ARGUS_ACTIVATE", help="Make the new model current.")
     ] = True,
     hidden_size: Annotated[
-        int, typer.Option(envvar="ARGUS_HIDDEN_SIZE", min=2, help="TFT hidden size.")
-    ] = 16,
+        int | None,
+        typer.Option(envvar="ARGUS_HIDDEN_SIZE", min=2, help="TFT hidden size [default: 16]."),
+    ] = None,
     batches_per_epoch: Annotated[
-        int, typer.Option(envvar="ARGUS_BATCHES_PER_EPOCH", min=1, help="Batches per epoch.")
-    ] = 40,
+        int | None,
+        typer.Option(
+            envvar="ARGUS_BATCHES_PER_EPOCH", min=1, help="TFT batches per epoch [default: 40]."
+        ),
+    ] = None,
     seasonal_target: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--seasonal-target/--level-target",
             envvar="ARGUS_SEASONAL_TARGET",
-            help="Forecast each metric's departure from its usual level at that time (the median "
-            "of the same time on the last 7 days), or its level (for servers without a daily "
-            "rhythm).",
+            help="TFT: forecast each metric's departure from its usual level at that time (the "
+            "median of the same time on the last 7 days; the default), or its level (for servers "
+            "without a daily rhythm).",
         ),
-    ] = True,
+    ] = None,
     torch_threads: ThreadsOpt = None,
     as_json: JsonOpt = False,
     progress_file: Annotated[
@@ -142,25 +166,31 @@ def train(
         ),
     ] = None,
 ) -> None:
-    """Train the TFT on the history (or a file) and save it in <home>/models/<name>/."""
-    settings = _setup(home, config, torch_threads)
+    """Train a model (default: the TFT) on the history (or a file); save it in
+    <home>/models/<name>/."""
+    from argus.forecast import registry
+
+    registry.get(kind)  # an unknown kind fails before the data is read
+    settings = _setup(home, config, torch_threads, kind)
     from argus.forecast.artifacts import models_dir_for
     from argus.forecast.base import TrainOptions
-    from argus.forecast.tft import TFTConfig
     from argus.forecast.training import train_model
 
+    tft_flags = {
+        "hidden_size": hidden_size,
+        "batches_per_epoch": batches_per_epoch,
+        "seasonal_target": seasonal_target,
+    }
+    cfg = _model_config(model_config, kind, {k: v for k, v in tft_flags.items() if v is not None})
     frame = _load_frame(data, db, settings)
-    cfg = TFTConfig(
-        hidden_size=hidden_size,
-        batches_per_epoch=batches_per_epoch,
-        seasonal_target=seasonal_target,
-    )
-    with _progress_bar(epochs, batches_per_epoch, quiet=as_json, log=progress_file) as report:
+    batches = int(cfg.get("batches_per_epoch", 40))  # until the first report says
+    with _progress_bar(epochs, batches, quiet=as_json, log=progress_file) as report:
         options = TrainOptions(epochs=epochs, max_minutes=max_minutes, seed=seed, progress=report)
         result = train_model(
             frame,
             models_dir=models_dir_for(settings.home),
             name=name,
+            kind=kind,
             config=cfg,
             options=options,
             incremental=incremental,
@@ -187,6 +217,22 @@ def train(
 
         report_rows = tuple(summary["backtest"]["results"])
         _print_report(BacktestReport((), tuple(summary["backtest"]["origins"]), report_rows))
+
+
+def _model_config(path: Path | None, kind: str, tft_flags: dict[str, Any]) -> dict[str, Any]:
+    """The kind's settings: the --model-config file's object, overridden by the TFT flags."""
+    cfg: dict[str, Any] = {}
+    if path is not None:
+        try:
+            cfg = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InvalidInputError(f"--model-config {path}: not readable JSON: {exc}") from exc
+        if not isinstance(cfg, dict):
+            raise InvalidInputError(f"--model-config {path}: a JSON object is required")
+    if tft_flags and kind != "tft":
+        flags = ", ".join("--" + k.replace("_", "-") for k in tft_flags)
+        raise InvalidInputError(f"{flags}: TFT settings, not for --kind {kind}")
+    return {**cfg, **tft_flags}
 
 
 def _fmt(value: float | None) -> str:
@@ -226,9 +272,12 @@ class _progress_bar:  # noqa: N801 - used like a function in a with statement
         if self.log is not None:
             self.log.write(json.dumps(dataclasses.asdict(event)) + "\n")
             self.log.flush()
+        # the kind's reports say how much work there is (the ETS kind: one batch per target)
+        self.batches = event.batches_per_epoch or self.batches
         done = (event.epoch - 1) * self.batches + event.batch
         self.progress.update(
             self.task,
+            total=event.max_epochs * self.batches,
             completed=done,
             epoch=f"{event.epoch}/{event.max_epochs}",
             loss=_fmt(event.train_loss),
@@ -266,7 +315,7 @@ def backtest(
     torch_threads: ThreadsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Rolling-origin backtest of the TFT as served against naive and seasonal naive."""
+    """Rolling-origin backtest of a saved model, as served, against naive and seasonal naive."""
     settings = _setup(home, config, torch_threads)
     from argus.forecast import artifacts
     from argus.forecast.backtest import backtest as run_backtest
@@ -286,7 +335,8 @@ def backtest(
         from argus.forecast.serving import ServingForecaster
 
         # as the daemon serves it: combined, calibrated, learning from the earlier origins
-        forecasters["tft"] = ServingForecaster(artifacts.load_model(models_dir, name))
+        loaded = artifacts.load_model(models_dir, name)
+        forecasters[loaded.kind] = ServingForecaster(loaded)
     forecasters.update(naive=Naive(), seasonal_naive=SeasonalNaive())
     first = max(
         int(grid["time_idx"].max()) - int(days * DAY_STEPS) + 1, int(grid["time_idx"].min()) + 1

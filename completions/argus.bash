@@ -73,6 +73,8 @@ _argus() {
         train:--home | \
         train:--config | \
         train:--name | \
+        train:--kind | \
+        train:--model-config | \
         train:--epochs | \
         train:--max-minutes | \
         train:--seed | \
@@ -132,7 +134,7 @@ _argus() {
         trigger-training) opts="--epochs --incremental --no-incremental --url --home --config --json --help" ;;
         training-status) opts="--url --home --config --json --watch --no-watch --interval --help" ;;
         cancel-training) opts="--url --home --config --json --help" ;;
-        train) opts="--data --db --home --config --name --epochs --max-minutes --seed --incremental --no-incremental --activate --no-activate --hidden-size --batches-per-epoch --seasonal-target --level-target --torch-threads --json --progress-file --help" ;;
+        train) opts="--data --db --home --config --name --kind --model-config --epochs --max-minutes --seed --incremental --no-incremental --activate --no-activate --hidden-size --batches-per-epoch --seasonal-target --level-target --torch-threads --json --progress-file --help" ;;
         backtest) opts="--data --db --home --config --horizons --model --days --every --torch-threads --json --help" ;;
         simulate) opts="--out --servers --days --seed --format --incident-rate --cascade-probability --help" ;;
         demo) opts="--home --port --servers --backfill-days --speed --seed --incident-rate --train-minutes --help" ;;

@@ -24,8 +24,8 @@ _argus() {
         'trigger-training:Start a training run in the daemon (a child process; promoted only if better).'
         'training-status:Show the current or last training run (epoch, percent, ETA); --watch follows it.'
         'cancel-training:Stop the running training; the serving model keeps serving.'
-        'train:Train the TFT on the history (or a file) and save it in <home>/models/<name>/.'
-        'backtest:Rolling-origin backtest of the TFT as served against naive and seasonal naive.'
+        'train:Train a model (default\: the TFT) on the history (or a file); save it in <home>/models/<name>/.'
+        'backtest:Rolling-origin backtest of a saved model, as served, against naive and seasonal naive.'
         'simulate:Write a simulated fleet dataset (metrics in the feed schema plus labels.json).'
         'demo:Train a TFT on a simulated fleet'\''s history, start a daemon and stream live ticks into it.'
         'scenario:Ask a running `argus demo` to switch scenario at its next tick (exit 1 if none runs).'
@@ -153,7 +153,9 @@ _argus() {
                 '--db[DuckDB history to read (default\: argus.duckdb in the data directory).]:value:_files' \
                 '--home[Data directory.]:value:_files' \
                 '--config[TOML config file.]:value:_files' \
-                '--name[Model name (default tft-<utc>).]:value:_files' \
+                '--name[Model name (default <kind>-<utc>).]:value:_files' \
+                '--kind[Model kind\: tft (Temporal Fusion Transformer, one network for the fleet) or ets (damped-trend exponential smoothing of each server'\''s metrics around their daily profile; no torch).]:value:_files' \
+                '--model-config[JSON object of the kind'\''s settings (as metadata.json'\''s "config" records them); the options below override it.]:value:_files' \
                 '--epochs[Epochs.]:value:_files' \
                 '--max-minutes[Time cap for training\: the network trains for 90 % of it, then the blend and calibration are learnt.]:value:_files' \
                 '--seed[Random seed.]:value:_files' \
@@ -161,10 +163,10 @@ _argus() {
                 '--no-incremental[Continue the current model'\''s weights.]' \
                 '--activate[Make the new model current.]' \
                 '--no-activate[Make the new model current.]' \
-                '--hidden-size[TFT hidden size.]:value:_files' \
-                '--batches-per-epoch[Batches per epoch.]:value:_files' \
-                '--seasonal-target[Forecast each metric'\''s departure from its usual level at that time (the median of the same time on the last 7 days), or its level (for servers without a daily rhythm).]' \
-                '--level-target[Forecast each metric'\''s departure from its usual level at that time (the median of the same time on the last 7 days), or its level (for servers without a daily rhythm).]' \
+                '--hidden-size[TFT hidden size (default\: 16).]:value:_files' \
+                '--batches-per-epoch[TFT batches per epoch (default\: 40).]:value:_files' \
+                '--seasonal-target[TFT\: forecast each metric'\''s departure from its usual level at that time (the median of the same time on the last 7 days; the default), or its level (for servers without a daily rhythm).]' \
+                '--level-target[TFT\: forecast each metric'\''s departure from its usual level at that time (the median of the same time on the last 7 days; the default), or its level (for servers without a daily rhythm).]' \
                 '--torch-threads[torch threads.]:value:_files' \
                 '--json[Print JSON for scripts.]' \
                 '--progress-file[Also append each progress report to this file as a JSON line.]:value:_files'

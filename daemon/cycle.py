@@ -82,7 +82,9 @@ def compute_snapshot(
     started = time.perf_counter()
     window = services.window
     facts = window.facts()
-    stale = stale_servers(facts, window.latest, services.settings.stale_after_minutes)
+    latest_time = window.latest
+    assert latest_time is not None  # noqa: S101 - cycles run only once data arrived
+    stale = stale_servers(facts, latest_time, services.settings.stale_after_minutes)
     rows = window.rows(exclude=frozenset(stale))
     latest = latest_rows(rows)
     forecast = services.models.forecast(pd.DataFrame(rows))
@@ -98,7 +100,7 @@ def compute_snapshot(
         )
         for name in forecast.servers
     }
-    data_time = bucket_start(window.latest)
+    data_time = bucket_start(latest_time)
     alerts, events = advance(previous_alerts, risks.values(), data_time, policy, stale)
     levels = server_levels(alerts, risks)
     snapshot = Snapshot(

@@ -6,12 +6,13 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from argus.catalogue import TARGETS, derive_targets
 from argus.drift import DriftAssessment, DriftThresholds, assess
+from argus.forecast.base import HasReference
 from argus.storage.drift import save_check
 from argus.storage.forecasts import realised_points
 
@@ -50,7 +51,10 @@ def run_drift_check(services: Services) -> DriftCheck | None:
         return None
     since = latest - timedelta(hours=services.settings.drift_window_hours)
     forecaster = services.models.current.forecaster
-    reference = getattr(forecaster, "metadata", {}).get("reference", {})
+    model = forecaster.model  # what the serving layer wraps (None: no trained model)
+    reference: dict[str, Any] = (
+        model.reference_statistics() if isinstance(model, HasReference) else {}
+    )
     points = realised_points(services.store, since, latest)
     result = assess(reference, recent_inputs(services, since), points, thresholds_of(services))
     check = DriftCheck(services.clock(), latest, forecaster.name, result)

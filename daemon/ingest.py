@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Literal
 
 from argus.catalogue import profile_for
 from argus.daemon.schemas import DuplicateKey, FeedBody, WarmupState
@@ -33,6 +34,7 @@ def ingest_batch(services: Services, batch: FeedBatch) -> FeedBody:
     warmup = WarmupState(
         records=window.record_count, required=required, complete=window.record_count >= required
     )
+    status: Literal["accepted", "warming_up", "ignored"]
     if not result.inserted:
         status, message = "ignored", "every record was already stored"
     elif not warmup.complete:

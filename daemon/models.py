@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from argus.forecast.base import Forecaster, ForecastSet
+from argus.forecast.base import ForecastSet
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from argus.forecast.serving import ServingForecaster
 
 log = logging.getLogger("argus.models")
 
@@ -20,7 +22,7 @@ log = logging.getLogger("argus.models")
 class ServingModel:
     """A forecaster and where it came from; `path` is None for the built-in fallback."""
 
-    forecaster: Forecaster
+    forecaster: ServingForecaster
     path: str | None
 
     @property
@@ -31,18 +33,13 @@ class ServingModel:
 def load_serving_model(home: Path, torch_threads: int) -> ServingModel:
     """The current trained model as served (`ServingForecaster`), or the serving layer alone
     (the simple forecasters' combination) when there is none or it fails to load."""
-    import torch
-
+    from argus.forecast import registry
     from argus.forecast.artifacts import ModelLoadError, current_name, load_current, models_dir_for
     from argus.forecast.serving import ServingForecaster
 
     # With 2 threads a TFT step is ~18x slower when another process competes for the CPU.
-    torch.set_num_threads(torch_threads)
+    registry.set_threads(torch_threads)
     models_dir = models_dir_for(home)
-    if current_name(models_dir) is not None:
-        from argus.quiet import silence_library_noise
-
-        silence_library_noise()
     try:
         loaded = load_current(models_dir)
     except ModelLoadError as exc:

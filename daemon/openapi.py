@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -34,7 +34,7 @@ def _query_params(model: type[BaseModel]) -> list[dict[str, Any]]:
     ]
 
 
-def _operation(route: Route, refs: dict[tuple[Any, str], Any]) -> dict[str, Any]:
+def _operation(route: Route, refs: Mapping[Any, dict[str, Any]]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": route.endpoint,
         "summary": route.summary,

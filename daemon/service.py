@@ -203,7 +203,7 @@ def run_daemon(settings: Settings) -> int:
     except OSError as exc:
         services.store.close()
         raise ArgusError(listen_error(settings.host, settings.port, exc)) from None
-    port = int(server.effective_port)  # type: ignore[union-attr]
+    port = int(server.effective_port)
     if not settings.public_url:
         services.notify.base_url = f"http://{settings.host}:{port}"
     previous = signal.signal(signal.SIGTERM, _raise_exit)
@@ -215,7 +215,7 @@ def run_daemon(settings: Settings) -> int:
         sd_notify(f"READY=1\nSTATUS=listening on port {port}")
         server.run()
     except KeyboardInterrupt:
-        server.task_dispatcher.shutdown()  # type: ignore[union-attr]
+        server.task_dispatcher.shutdown()
     finally:
         signal.signal(signal.SIGTERM, previous)
         log.info("shutting down")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from argus.errors import ArgusError
+from argus.forecast.base import Configurable
 from argus.storage import drift as runs_db
 from argus.storage.history import export_feed
 
@@ -75,7 +76,7 @@ class TrainingRun:
 
 
 def train_argv(
-    run: TrainingRun, home: Path, data: Path, max_minutes: float, shape: list[str]
+    run: TrainingRun, home: Path, data: Path, max_minutes: float, spec: list[str]
 ) -> list[str]:
     """The `argus train` command line of a run (our own interpreter, fixed arguments)."""
     argv = [
@@ -100,20 +101,18 @@ def train_argv(
         "1",
         "--json",
     ]
-    return argv + shape + (["--incremental"] if run.incremental else [])
+    return argv + spec + (["--incremental"] if run.incremental else [])
 
 
-def network_shape(forecaster: object) -> list[str]:
-    """Train the candidate with the serving TFT's size, so the two compare like for like."""
-    config = getattr(forecaster, "config", None)
-    if config is None:
+def model_spec(forecaster: object, workdir: Path) -> list[str]:
+    """Train the candidate as the serving model's kind and size, so the two compare like for
+    like: `--kind` and its configuration (a JSON file in the run's folder). A baseline serving:
+    the default kind."""
+    if not isinstance(forecaster, Configurable):
         return []
-    return [
-        "--hidden-size",
-        str(config.hidden_size),
-        "--batches-per-epoch",
-        str(config.batches_per_epoch),
-    ]
+    path = workdir / "model_config.json"
+    path.write_text(json.dumps(forecaster.config_dict(), indent=2) + "\n", encoding="utf-8")
+    return ["--kind", forecaster.kind, "--model-config", str(path)]
 
 
 class TrainingManager:
@@ -151,7 +150,7 @@ class TrainingManager:
                         s.home,
                         data,
                         s.retrain_max_minutes,
-                        network_shape(self._services.models.current.forecaster),
+                        model_spec(self._services.models.current.forecaster.model, workdir),
                     ),
                     stdout=out,
                     stderr=subprocess.STDOUT,

@@ -56,9 +56,12 @@ def forecast_body(snapshot: Snapshot, server: str) -> ForecastBody:
     reported = snapshot.targets_of(server)
     paths = {t: fc.values[row, fc.targets.index(t)] for t in TARGETS if t in reported}
     stamps = np.datetime_as_string(fc.timestamps[row], unit="s")
+    medians: dict[str, Any] = {
+        t: _rounded(paths[t][:, p50]) if t in paths else None for t in TARGETS
+    }
     return ForecastBody(
         timestamps=list(stamps),
-        **{t: _rounded(paths[t][:, p50]) if t in paths else None for t in TARGETS},
+        **medians,
         p10={t: _rounded(v[:, p10]) for t, v in paths.items()},
         p90={t: _rounded(v[:, p90]) for t, v in paths.items()},
     )

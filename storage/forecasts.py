@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import pyarrow as pa
@@ -33,7 +33,7 @@ TARGET_SQL: dict[str, str] = {
 }
 
 
-def save_points(store: Store, columns: dict[str, Sequence]) -> None:
+def save_points(store: Store, columns: Mapping[str, Sequence]) -> None:
     """Insert forecast points given column-wise (one list per column of forecast_points)."""
     table = pa.table({name: list(columns[name]) for name in POINT_COLUMNS})
     with store.writer() as cur:

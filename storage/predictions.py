@@ -77,7 +77,8 @@ def read_alert_events(
     store: Store, since: datetime | None = None, server: str | None = None
 ) -> list[AlertEvent]:
     """Alert transitions, oldest first."""
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[datetime | str] = []
     if since is not None:
         clauses.append("event_time >= ?")
         params.append(since)

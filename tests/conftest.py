@@ -64,7 +64,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from argus.forecast.training import train_model
     from argus.simulate import simulate_fleet
     from argus.simulate.dataset import block_frame
-    from tests.test_forecast_support import tiny_config
+    from tests.forecast_support import tiny_config
 
     models = tmp_path_factory.mktemp("tiny") / "models"
     frame = block_frame(simulate_fleet(servers=6, days=3, seed=5).block)
@@ -72,7 +72,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
         frame,
         models_dir=models,
         name="tiny",
-        config=tiny_config(),
+        config=tiny_config().to_dict(),
         options=TrainOptions(epochs=2, max_minutes=1.0, seed=1),
     )
     return models

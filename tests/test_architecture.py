@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from argus.catalogue import PROFILES
 from argus.thresholds import LEVELS, LOAD_THRESHOLDS, PROFILE_CORES, Level, level_for
 
@@ -21,6 +19,8 @@ def python_files(folder: str) -> list[Path]:
 
 
 def imported_modules(path: Path) -> set[str]:
+    """Every absolute module a file imports, anywhere in it (lazy imports too); for
+    `from a.b import c` both `a.b` and `a.b.c` (c may be a module)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -28,7 +28,40 @@ def imported_modules(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
+
+
+# The model boundary: only the TFT's package imports its libraries, and only the forecasting
+# package imports the TFT's (the rest of Argus reaches a model through argus.forecast.base).
+MODEL_LIBRARIES = frozenset({"torch", "pytorch_forecasting", "lightning"})
+TFT_PACKAGE = "argus.forecast.tft"
+CORE_FORBIDDEN = frozenset({"flask", "flask_limiter", "waitress", "duckdb", "typer"})
+
+
+def violations(path: Path, rel: Path) -> list[str]:
+    """The house rules `path`, at `rel` in the repository (e.g. argus/explain/engine.py, or
+    daemon/models.py for argus.daemon), breaks."""
+    names = imported_modules(path)
+    roots = {n.split(".")[0] for n in names}
+    parts = rel.parts
+    found = [f"imports the bare package {r}" for r in sorted(roots & {"cli", "daemon", "storage"})]
+    if parts[0] != "storage" and "duckdb" in roots:
+        found.append("speaks DuckDB outside storage/")
+    if parts[0] == "argus" and parts[1:2] not in (("cli",), ("daemon",), ("storage",)):
+        found += [f"core imports {r}" for r in sorted(roots & CORE_FORBIDDEN)]
+    if parts[:3] != ("argus", "forecast", "tft"):
+        found += [f"imports {r} outside {TFT_PACKAGE}" for r in sorted(roots & MODEL_LIBRARIES)]
+    if parts[:2] != ("argus", "forecast"):
+        tft = sorted(n for n in names if n == TFT_PACKAGE or n.startswith(TFT_PACKAGE + "."))
+        outer = [n for n in tft if not any(n.startswith(m + ".") for m in tft)]  # one per import
+        found += [f"imports {n} outside argus.forecast" for n in outer]
+    return found
+
+
+def shipped_files() -> list[tuple[Path, Path]]:
+    """(path, path relative to the repository) of every module Argus installs."""
+    return [(p, p.relative_to(ROOT)) for folder in PACKAGES for p in python_files(folder)]
 
 
 def core_files() -> list[Path]:
@@ -40,25 +73,43 @@ def core_files() -> list[Path]:
     ]
 
 
-@pytest.mark.parametrize("folder", PACKAGES)
-def test_bare_cli_daemon_storage_are_never_imported(folder) -> None:
-    for path in python_files(folder):
-        roots = {name.split(".")[0] for name in imported_modules(path)}
-        assert not roots & {"cli", "daemon", "storage"}, path
+def test_every_module_keeps_the_house_rules() -> None:
+    """No bare cli/daemon/storage imports, SQL (DuckDB) only in storage/, no Flask, DuckDB or
+    typer in the core, torch & co. only in the TFT's package, which only argus.forecast imports."""
+    broken = {str(rel): v for path, rel in shipped_files() if (v := violations(path, rel))}
+    assert not broken, broken
+    assert any(rel.parts[:3] == ("argus", "forecast", "tft") for _, rel in shipped_files())
 
 
-def test_only_storage_speaks_duckdb() -> None:
-    for folder in ("argus", "cli", "daemon"):
-        for path in python_files(folder):
-            if "storage" in path.relative_to(ROOT).parts:
-                continue
-            assert "duckdb" not in {n.split(".")[0] for n in imported_modules(path)}, path
+def test_the_rules_catch_planted_violations(tmp_path: Path) -> None:
+    def check(rel: str, source: str) -> list[str]:
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+        return violations(path, Path(rel))
 
-
-def test_core_is_free_of_flask_duckdb_and_typer() -> None:
-    for path in core_files():
-        roots = {n.split(".")[0] for n in imported_modules(path)}
-        assert not roots & {"flask", "flask_limiter", "waitress", "duckdb", "typer"}, path
+    assert check("argus/explain/x.py", "def f():\n    import torch\n") == [
+        "imports torch outside argus.forecast.tft"
+    ]
+    assert check("daemon/x.py", "from argus.forecast import tft\n") == [
+        "imports argus.forecast.tft outside argus.forecast"
+    ]
+    assert check("cli/x.py", "from argus.forecast.tft.model import TFTForecaster\n") == [
+        "imports argus.forecast.tft.model outside argus.forecast"
+    ]
+    assert check("argus/forecast/x.py", "import lightning.pytorch as pl\n") == [
+        "imports lightning outside argus.forecast.tft"
+    ]
+    assert check("argus/risk_x.py", "import flask\nimport duckdb\n") == [
+        "speaks DuckDB outside storage/",
+        "core imports duckdb",
+        "core imports flask",
+    ]
+    assert check("argus/x.py", "from daemon import app\n") == ["imports the bare package daemon"]
+    # what the boundary allows
+    assert check("argus/forecast/tft/x.py", "import torch\nfrom argus.forecast import base\n") == []
+    assert check("argus/forecast/registry_x.py", "import argus.forecast.tft\n") == []
+    assert check("storage/x.py", "import duckdb\n") == []
 
 
 def test_cli_import_loads_neither_torch_nor_pandas() -> None:

@@ -19,7 +19,7 @@ from argus.forecast.serving import ServingForecaster
 from argus.risk import assess_server
 from argus.simulate import Simulator
 from argus.simulate.dataset import block_frame
-from tests.test_forecast_support import synthetic_fleet
+from tests.forecast_support import synthetic_fleet
 
 LEAKY = "ppdb001"
 
@@ -137,7 +137,7 @@ def test_tft_weights_come_from_interpret_output(tiny_tft) -> None:
 
     from argus.explain.features import group_weights
     from argus.forecast.frame import to_grid
-    from argus.forecast.tft import prediction_frame
+    from argus.forecast.tft.dataset import prediction_frame
 
     frame = leak_frame()
     found = explain_server(tiny_tft, frame, LEAKY)
@@ -193,8 +193,8 @@ def explain_memory_scenario(forecaster, frame: pd.DataFrame):
 
 def test_fast_inputs_give_the_reference_interpretation(tiny_tft) -> None:
     """Explanations build the batch with fast_predict; the TimeSeriesDataSet path agrees."""
-    from argus.explain.network import run_network
     from argus.forecast.frame import to_grid
+    from argus.forecast.tft.interpret import run_network
 
     grid = to_grid(leak_frame())
     model = tiny_tft.model

@@ -1,4 +1,4 @@
-"""POST /feed/data: validation, all-or-nothing batches, duplicates, the window."""
+"""POST /feed/data: validation, all-or-nothing batches, duplicates."""
 
 from __future__ import annotations
 
@@ -129,23 +129,3 @@ def test_extra_fields_are_ignored_and_zones_converted(client, services) -> None:
     assert row["timestamp"].isoformat() == "2025-01-15T10:00:00"
     assert row["disk_io_mb_s"] == 3.5
     assert row["profile"] == "Database"
-
-
-def test_window_averages_samples_within_a_bucket(client, services) -> None:
-    samples = [
-        make_record(ts=BASE_TIME + timedelta(minutes=m), mem_used_pct=v)
-        for m, v in [(0, 40.0), (2, 50.0), (4, 60.0), (5, 10.0)]
-    ]
-    post(client, {"records": samples})
-    rows = services.window.rows()
-    assert [r["mem_used_pct"] for r in rows] == [50.0, 10.0]
-    assert services.window.record_count == 4
-
-
-def test_window_keeps_gaps(client, services) -> None:
-    post(
-        client,
-        {"records": [make_record(ts=BASE_TIME), make_record(ts=BASE_TIME + timedelta(hours=2))]},
-    )
-    stamps = [r["timestamp"] for r in services.window.rows()]
-    assert stamps == [BASE_TIME, BASE_TIME + timedelta(hours=2)]

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from argus.cli.main import app
-from tests.test_forecast_support import synthetic_fleet
+from tests.forecast_support import synthetic_fleet
 
 pytestmark = pytest.mark.slow
 

@@ -10,14 +10,15 @@ import pandas as pd
 import pytest
 
 from argus.catalogue import TARGETS
-from argus.forecast import fast_predict
 from argus.forecast.base import TrainOptions
 from argus.forecast.blend import Blend, anchor_points
 from argus.forecast.combine import history_steps
 from argus.forecast.frame import to_grid
 from argus.forecast.serving import ServingForecaster
-from argus.forecast.tft import TFTForecaster, _recent
-from tests.test_forecast_support import synthetic_fleet, tiny_config
+from argus.forecast.tft import TFTForecaster
+from argus.forecast.tft import fast as fast_predict
+from argus.forecast.tft.model import _recent
+from tests.forecast_support import synthetic_fleet, tiny_config
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ from argus.forecast.frame import (
     to_grid,
 )
 from argus.forecast.tft import TFTConfig, TFTForecaster
-from tests.test_forecast_support import synthetic_fleet
+from tests.forecast_support import synthetic_fleet
 
 
 def test_grid_averages_buckets_keeps_gaps_and_derives_targets() -> None:

@@ -17,7 +17,7 @@ from argus.forecast.base import HORIZON, TrainOptions
 from argus.forecast.public_data import bitbrains_feed
 from argus.forecast.tft import TFTForecaster
 from argus.forecast.training import train_model
-from tests.test_forecast_support import BITBRAINS, synthetic_fleet, tiny_config
+from tests.forecast_support import BITBRAINS, synthetic_fleet, tiny_config
 
 pytestmark = pytest.mark.slow
 OPTIONS = TrainOptions(epochs=2, max_minutes=2, seed=1)
@@ -31,7 +31,9 @@ def fleet() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def models_dir(tmp_path_factory: pytest.TempPathFactory, fleet: pd.DataFrame) -> Path:
     path = tmp_path_factory.mktemp("home") / "models"
-    train_model(fleet, models_dir=path, name="tiny", config=tiny_config(), options=OPTIONS)
+    train_model(
+        fleet, models_dir=path, name="tiny", config=tiny_config().to_dict(), options=OPTIONS
+    )
     return path
 
 
@@ -100,8 +102,14 @@ def test_incremental_training_continues_from_current_weights(
 ) -> None:
     before = artifacts.load_current(models_dir)
     assert before is not None
-    result = train_model(fleet, models_dir=models_dir, name="tiny2", incremental=True,
-                         options=TrainOptions(epochs=1, seed=2), activate=False)
+    result = train_model(
+        fleet,
+        models_dir=models_dir,
+        name="tiny2",
+        incremental=True,
+        options=TrainOptions(epochs=1, seed=2),
+        activate=False,
+    )
     assert result.metadata["training"]["incremental_from"] == "tiny"
     assert artifacts.current_name(models_dir) == "tiny"  # --no-activate
     after = artifacts.load_model(models_dir, "tiny2")

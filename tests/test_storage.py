@@ -1,4 +1,4 @@
-"""DuckDB storage: migrations, durable inserts, window rebuild, history, retention."""
+"""DuckDB storage: migrations, durable inserts, history, retention."""
 
 from __future__ import annotations
 
@@ -10,11 +10,9 @@ from argus.storage.metrics import (
     insert_samples,
     purge_before,
     read_metrics_frame,
-    read_window_samples,
 )
 from argus.storage.migrations import MIGRATIONS
 from argus.storage.store import Store
-from argus.window import FleetWindow
 from tests.factories import BASE_TIME, make_batch
 
 
@@ -44,18 +42,6 @@ def test_insert_skips_stored_and_repeated_keys(tmp_path) -> None:
     store.close()
 
 
-def test_window_rebuild_reads_only_the_last_steps(tmp_path) -> None:
-    store = Store.open(tmp_path / "a.duckdb")
-    insert_samples(store, rows_of(make_batch(servers=1, steps=50)), datetime(2025, 1, 1))
-    samples = read_window_samples(store, steps=20)
-    assert len(samples) == 20
-    assert samples[-1]["timestamp"] == BASE_TIME + timedelta(minutes=5 * 49)
-    window = FleetWindow(capacity=20)
-    window.add(samples)
-    assert window.record_count == 20 and window.servers() == {"ppweb000": "Web API"}
-    store.close()
-
-
 def test_history_frame_has_the_feed_schema(tmp_path) -> None:
     store = Store.open(tmp_path / "a.duckdb")
     insert_samples(store, rows_of(make_batch(servers=2, steps=4)), datetime(2025, 1, 1))
@@ -81,12 +67,3 @@ def test_read_only_open_of_a_closed_store(tmp_path) -> None:
     reader = Store.open(path, read_only=True)
     assert count_samples(reader) == 0
     reader.close()
-
-
-def test_window_trims_to_capacity() -> None:
-    window = FleetWindow(capacity=10)
-    window.add(rows_of(make_batch(servers=1, steps=30)))
-    assert window.bucket_count() == 10
-    assert len(window.rows()) == 10
-    assert window.record_count == 10
-    assert window.rows()[0]["timestamp"] == BASE_TIME + timedelta(minutes=5 * 20)

@@ -198,7 +198,7 @@ def _dependency_groups(
     for d in np.flatnonzero(fresh):
         ups = [
             u
-            for u in upstreams[d]
+            for u in upstreams[int(d)]
             if server_runs[d] < server_runs[u] < w  # began earlier; not chronic
             and server_signal[-1, u] >= cfg.dependency_upstream_z
         ]
@@ -255,10 +255,10 @@ def find_groups(
     metric_now = signal[-1].argmax(axis=1).astype(np.int64)
     adjacent = corr >= cfg.correlation
     np.fill_diagonal(adjacent, False)
-    for comp in _components(adjacent):
+    for found in _components(adjacent):
         # Servers whose anomalies began hours apart are separate incidents that both persist,
         # not one spreading: keep the largest set whose onsets lie close together.
-        comp = np.asarray(comp)[_largest_cluster(onset[candidates[comp]], cfg.onset_spread_steps)]
+        comp = np.asarray(found)[_largest_cluster(onset[candidates[found]], cfg.onset_spread_steps)]
         if len(comp) < 2:
             continue
         members = candidates[comp]
@@ -278,7 +278,7 @@ def find_groups(
     groups = [g for g in groups if not _recurs(g, earlier, cfg)]
     if own_past is not None and cfg.habit_episodes:
         groups = [g for g in groups if not _habitual(g, own_past(g.members), cfg)]
-    off_diagonal = corr[~np.eye(len(candidates), dtype=bool)] if len(candidates) > 1 else []
-    score = float(max(0.0, np.max(off_diagonal))) if len(off_diagonal) else 0.0
+    off_diagonal = corr[~np.eye(len(candidates), dtype=bool)] if len(candidates) > 1 else None
+    score = float(max(0.0, np.max(off_diagonal))) if off_diagonal is not None else 0.0
     linked = _linked(server_signal, candidates, onset, groups, cfg)
     return WindowFindings(anomalous, onset, metric_now, score, tuple(groups), linked)

@@ -3,5 +3,5 @@
 Entry point: `argus.explain.engine.explain_server`; the daemon caches results in an
 `argus.explain.cache.ExplanationCache` (see docs/explain.md for the method). The package
 imports no Flask, DuckDB or typer, and this module imports nothing, so importing the cache
-stays light; torch is imported only when a TFT is explained (`argus.explain.network`).
+stays light; a model that can interpret itself does so behind `argus.forecast.base.Interpretable`.
 """

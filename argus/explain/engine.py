@@ -21,7 +21,6 @@ from argus.explain.importance import (
     occlusion_importance,
     tft_importance,
 )
-from argus.explain.network_types import NetworkWeights
 from argus.explain.scenarios import (
     SCENARIOS,
     apply_scenario,
@@ -30,7 +29,7 @@ from argus.explain.scenarios import (
     present_values,
     variant_name,
 )
-from argus.forecast.base import ForecastSet
+from argus.forecast.base import ForecastSet, Interpretable, NetworkWeights
 from argus.forecast.frame import grid_to_feed, to_grid
 from argus.risk import ServerRisk, assess_server
 
@@ -71,16 +70,10 @@ class Explanation:
         return self.features[:TOP_FEATURES]
 
 
-def _served_by_network(forecaster: Any, grid: pd.DataFrame) -> bool:
-    """Whether the serving model would give this server to the TFT (not its fallback)."""
+def _interpreted(forecaster: Any, grid: pd.DataFrame) -> bool:
+    """Whether the served model can say what it weighed for this server (else: occlusion only)."""
     model = forecaster.model
-    network, config = getattr(model, "network", None), getattr(model, "config", None)
-    if network is None or config is None:
-        return False
-    last = int(grid["time_idx"].max())
-    return int((grid["time_idx"] >= last - config.history_steps).sum()) >= (
-        config.min_encoder_length
-    )
+    return isinstance(model, Interpretable) and model.interprets(grid)
 
 
 def _risks(
@@ -131,19 +124,17 @@ def _attention(
 
 
 def _run(
-    forecaster: Any, batch: pd.DataFrame, server: str, network: bool
+    forecaster: Any, batch: pd.DataFrame, server: str, interpreted: bool
 ) -> tuple[ForecastSet, NetworkWeights | None]:
     """Serve every variant as the server itself would be (its learnt weights and bands)."""
     feed = grid_to_feed(batch)
     state_of = {str(name): server for name in batch["server"].unique()}
     forecast = forecaster.forecast(feed, state_of=state_of)
-    if not network:
+    if not interpreted:
         return forecast, None
-    from argus.explain.network import run_network  # torch: only for a TFT
-
     # the interpretation needs the real server's window only (the variants were served above)
     own = batch[batch["server"].astype(str) == server]
-    return forecast, run_network(forecaster.model, own, server)[1]
+    return forecast, forecaster.model.interpret(own, server)
 
 
 def _variants(
@@ -189,8 +180,8 @@ def explain_server(
 
     `forecaster` is the serving model (a `ServingForecaster`). One batched serving run
     forecasts the real history, every counterfactual scenario and every occluded copy; risk
-    is scored by `assess_server` exactly like a prediction cycle. `features` are the TFT's
-    variable-selection weights when the TFT serves the server (`importance="auto"`), else
+    is scored by `assess_server` exactly like a prediction cycle. `features` are the model's
+    own weights when it is `Interpretable` and serves the server (`importance="auto"`), else
     the occlusion ranking, which is always in `occlusion`. `cores` and `metrics` score risk as
     the cycle did: the server's reported CPU count, and only the targets it reports.
     """
@@ -199,10 +190,10 @@ def explain_server(
     if grid.empty:
         raise ValueError(f"no history for server {server!r}")
     profile = profile or str(grid["profile"].iloc[-1])
-    network = _served_by_network(forecaster, grid)
+    interpreted = _interpreted(forecaster, grid)
     variants = _variants(grid, server, profile, occlusion=True)
     batch = pd.concat(variants.values(), ignore_index=True)
-    forecast, view = _run(forecaster, batch, server, network)
+    forecast, view = _run(forecaster, batch, server, interpreted)
     risks = _risks(forecast, variants, profile, cores, metrics)
     occluded = _occlusion_features(forecast, risks, server, profile)
     if view is None or importance == "occlusion":

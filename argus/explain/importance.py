@@ -17,8 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from argus.explain.features import FeatureImportance, group_weights, rank
-from argus.explain.network_types import NetworkWeights
-from argus.forecast.base import ForecastSet
+from argus.forecast.base import ForecastSet, NetworkWeights
 from argus.risk import ServerRisk
 from argus.thresholds import threshold_for
 
@@ -28,7 +27,7 @@ OCCLUSION_METHOD = "occlusion"
 
 def tft_importance(view: NetworkWeights) -> tuple[FeatureImportance, ...]:
     """Every feature ranked by its share of the encoder variable-selection weight."""
-    return rank(group_weights(view.inputs, view.weights))
+    return rank(group_weights(view.inputs, view.weights.tolist()))
 
 
 def occlusion_effect(

@@ -1,7 +1,8 @@
 """The models directory: saving, listing, verifying and loading models; the "current" pointer.
 
 Layout: `<home>/models/<name>/model.ckpt` + `metadata.json`, and `<home>/models/current`, a text
-file naming the served model. A Lightning checkpoint is a pickle, and unpickling is code
+file naming the served model; metadata.json's "kind" names the registry's kind that reads the
+checkpoint. A checkpoint may be a pickle (the TFT's Lightning checkpoint), and unpickling is code
 execution, so every load here (the only place that loads one) reads only from inside the models
 directory Argus owns, by a validated name, and verifies the checkpoint's sha256 against
 metadata.json before a single byte is unpickled.
@@ -10,7 +11,6 @@ metadata.json before a single byte is unpickled.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import re
@@ -23,17 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 from argus.catalogue import CATALOGUE_VERSION, TARGETS
 from argus.errors import ArgusError, InvalidInputError
+from argus.forecast import registry
 
 if TYPE_CHECKING:
-    from argus.forecast.tft import TFTForecaster
+    from argus.forecast.base import Trainable
 
 CHECKPOINT_FILE = "model.ckpt"
 METADATA_FILE = "metadata.json"
 CURRENT_FILE = "current"
 FORMAT_VERSION = 1
 MAX_CHECKPOINT_BYTES = 512 * 1024 * 1024
-# A model's major versions of these must match the installed ones to load it.
-CHECKED_LIBRARIES = ("torch", "pytorch-forecasting", "lightning")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -73,10 +72,11 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def library_majors() -> dict[str, str]:
-    """Installed major versions of the libraries a checkpoint depends on (no imports)."""
+def library_majors(libraries: tuple[str, ...]) -> dict[str, str]:
+    """Installed major versions of the libraries a checkpoint depends on (no imports); a saved
+    model's must match them to load (each kind names its own, `registry.ModelKind.libraries`)."""
     out = {}
-    for lib in CHECKED_LIBRARIES:
+    for lib in libraries:
         try:
             out[lib] = pkg_metadata.version(lib).split(".")[0]
         except pkg_metadata.PackageNotFoundError:
@@ -85,7 +85,7 @@ def library_majors() -> dict[str, str]:
 
 
 def save_model(
-    models_dir: Path, name: str, forecaster: TFTForecaster, metadata: dict[str, Any]
+    models_dir: Path, name: str, forecaster: Trainable, metadata: dict[str, Any]
 ) -> Path:
     """Write a trained model as `<models_dir>/<name>/` atomically (temp dir, then rename)."""
     final = model_path(models_dir, name)
@@ -101,7 +101,7 @@ def save_model(
             format_version=FORMAT_VERSION,
             checkpoint=CHECKPOINT_FILE,
             sha256=sha256_file(tmp / CHECKPOINT_FILE),
-            library_majors=library_majors(),
+            library_majors=library_majors(registry.get(forecaster.kind).libraries),
         )
         (tmp / METADATA_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
         tmp.rename(final)
@@ -136,12 +136,13 @@ def check_compatible(meta: dict[str, Any]) -> None:
         )
     if tuple(meta.get("targets", ())) != TARGETS:
         problems.append(f"targets {meta.get('targets')} (need {list(TARGETS)})")
-    have = library_majors()
-    for lib, major in (meta.get("library_majors") or {}).items():
+    recorded = meta.get("library_majors") or {}
+    have = library_majors(tuple(recorded))
+    for lib, major in recorded.items():
         if lib in have and have[lib] != major:
             problems.append(f"{lib} {major}.x (installed {have[lib]}.x)")
-    if meta.get("kind") != "tft":
-        problems.append(f"kind {meta.get('kind')!r} (need 'tft')")
+    if meta.get("kind") not in registry.KINDS:
+        problems.append(f"kind {meta.get('kind')!r} (known: {', '.join(sorted(registry.KINDS))})")
     if problems:
         raise ModelLoadError(f"model {name!r} is incompatible: " + "; ".join(problems))
 
@@ -164,24 +165,17 @@ def _verified_checkpoint(models_dir: Path, name: str, meta: dict[str, Any]) -> b
     return blob
 
 
-def load_model(models_dir: Path, name: str) -> TFTForecaster:
-    """Load model `name` after checking compatibility and its checksum."""
+def load_model(models_dir: Path, name: str) -> Trainable:
+    """Load model `name` (any registered kind) after checking compatibility and its checksum."""
     meta = read_metadata(models_dir, name)
     if meta.get("name") != name:
         raise ModelLoadError(f"model {name!r}: metadata names {meta.get('name')!r}")
     check_compatible(meta)
     blob = _verified_checkpoint(models_dir, name, meta)
-    from argus.forecast import tft  # heavy: torch + pytorch-forecasting
-
     try:
-        # Unpickling is safe only because the bytes match the sha256 Argus recorded.
-        network = tft.NETWORK_CLASS.load_from_checkpoint(io.BytesIO(blob), map_location="cpu")
-        config = tft.TFTConfig.from_dict(meta["config"])
+        return registry.get(meta["kind"]).load(blob, meta, name)
     except Exception as exc:  # any failure inside the library means "unreadable"
         raise ModelLoadError(f"model {name!r}: unreadable checkpoint: {exc}") from exc
-    forecaster = tft.TFTForecaster(config, model_name=name, network=network)
-    forecaster.metadata = meta
-    return forecaster
 
 
 def current_name(models_dir: Path) -> str | None:
@@ -201,7 +195,7 @@ def set_current(models_dir: Path, name: str) -> None:
     os.replace(tmp, models_dir / CURRENT_FILE)
 
 
-def load_current(models_dir: Path) -> TFTForecaster | None:
+def load_current(models_dir: Path) -> Trainable | None:
     """The current model, or None when there is none; ModelLoadError when it cannot load."""
     name = current_name(models_dir)
     return None if name is None else load_model(models_dir, name)

@@ -1,21 +1,30 @@
-"""What every forecaster returns and promises: `ForecastSet` and the `Forecaster` protocol.
+"""What every forecaster returns and promises: `ForecastSet`, the `Forecaster` protocol and the
+optional protocols a model kind may implement (`Interpretable` for /explain, `HasReference` for
+drift, `Configurable` for training a like-for-like candidate).
 
-Numpy only, so the risk engine and the daemon can read forecasts without importing torch.
+Numpy only, so the risk engine, explanations and the daemon read forecasts and interpretations
+without importing torch. Callers test the optional protocols with `isinstance`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from argus.catalogue import TARGETS
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
+# The time cap bounds a whole training: the model's own fit gets this share of it, the rest
+# goes to the calibration and scoring that follow (the TFT: 20 s after the network's 135 s on
+# the 45-server simulated fleet).
+NETWORK_SHARE = 0.9
 HORIZON = 96  # 96 x 5 min = 8 h (DESIGN.md §3)
 # 0.1/0.5/0.9 are the contract; the outer pair gives the risk engine its tails.
 QUANTILES: tuple[float, ...] = (0.02, 0.1, 0.25, 0.5, 0.75, 0.9, 0.98)
@@ -152,13 +161,32 @@ class TrainOptions:
     progress: ProgressFn | None = None
 
 
+@dataclass(frozen=True)
+class FitReport:
+    """What a training run did (any kind); recorded in metadata.json's "training"."""
+
+    epochs_run: int
+    best_val_loss: float | None
+    seconds: float
+    train_windows: int
+    val_windows: int
+    train_start: str
+    train_end: str
+    validation_from: str | None
+    # per-target quantile spread factors learnt on the validation split (metadata.json keeps it)
+    calibration: dict[str, Any] | None = None
+
+
 @runtime_checkable
 class Forecaster(Protocol):
     """Something that forecasts all servers of a feed-schema frame in one batched call."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """What made a forecast ("tft:<name>", "baseline", ...)."""
+        ...
 
-    def fit(self, frame: pd.DataFrame, *, options: TrainOptions | None = None) -> None:
+    def fit(self, frame: pd.DataFrame, *, options: TrainOptions | None = None) -> FitReport | None:
         """Learn from a feed-schema frame (a no-op for stateless baselines)."""
         ...
 
@@ -167,13 +195,95 @@ class Forecaster(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class NetworkWeights:
+    """What a model weighed for one server's forecast (its interpretation for /explain).
+
+    `weights[i]` is the mean variable-selection weight of encoder input `inputs[i]` over the
+    encoder steps (they sum to 1). `attention[j]` is the share of attention on the encoder step
+    `len(attention) - 1 - j` steps before the last sample (`attention[-1]` is the last sample);
+    it sums to 1.
+    """
+
+    inputs: tuple[str, ...]
+    weights: np.ndarray
+    attention: np.ndarray
+    last_time_idx: int
+
+
+@runtime_checkable
+class Interpretable(Protocol):
+    """A model that can say what it weighed (variable importance, attention over its input)."""
+
+    def interprets(self, grid: pd.DataFrame) -> bool:
+        """Whether `predict` gives this server's grid (one server) to the interpreted model,
+        not to a fallback."""
+        ...
+
+    def interpret(self, grid: pd.DataFrame, subject: str) -> NetworkWeights:
+        """What the model weighed for `subject`'s forecast from `grid` (a server `interprets`
+        accepts)."""
+        ...
+
+
+@runtime_checkable
+class HasReference(Protocol):
+    """A trained model that keeps the statistics of its training inputs (drift compares them)."""
+
+    def reference_statistics(self) -> dict[str, Any]:
+        """Per-input reference statistics (`argus.forecast.reference`); empty when unknown."""
+        ...
+
+
+@runtime_checkable
+class Trainable(Protocol):
+    """A model kind `argus train` trains and the models directory keeps (see the registry)."""
+
+    kind: str
+    model_name: str
+    metadata: dict[str, Any]
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def quantiles(self) -> tuple[float, ...]: ...
+
+    def fit(self, frame: pd.DataFrame, *, options: TrainOptions | None = None) -> FitReport: ...
+
+    def predict(self, frame: pd.DataFrame) -> ForecastSet: ...
+
+    def config_dict(self) -> dict[str, Any]: ...
+
+    def write_checkpoint(self, path: Path) -> None:
+        """Write what `load` in the kind's module reads back (hashed by the models directory)."""
+        ...
+
+
+@runtime_checkable
+class Configurable(Protocol):
+    """A model kind whose hyperparameters round-trip through a JSON-able dict."""
+
+    kind: str
+
+    def config_dict(self) -> dict[str, Any]:
+        """The configuration a new model of the same kind and size is built from."""
+        ...
+
+
 __all__ = [
     "BASELINE_MODEL",
     "HORIZON",
     "QUANTILES",
     "TARGETS",
+    "Configurable",
+    "FitReport",
     "ForecastSet",
     "Forecaster",
+    "HasReference",
+    "Interpretable",
+    "NetworkWeights",
+    "Trainable",
     "ProgressFn",
     "TrainOptions",
     "TrainProgress",

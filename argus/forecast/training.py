@@ -1,6 +1,8 @@
-"""Train (or continue training) the TFT on a feed-schema frame, score it, save it, activate it.
+"""Train (or continue training) a model of any kind on a feed-schema frame, score it, save it,
+activate it.
 
-The one entry point for `argus train` and for the daemon's training child process.
+The one entry point for `argus train` and for the daemon's training child process; the kind's
+own work is behind the registry (`argus.forecast.registry`).
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ import pandas as pd
 
 from argus.catalogue import CATALOGUE_VERSION, TARGETS
 from argus.errors import InvalidInputError
-from argus.forecast import artifacts
+from argus.forecast import artifacts, registry
 from argus.forecast.backtest import backtest, rolling_origins
-from argus.forecast.base import TrainOptions
+from argus.forecast.base import Forecaster, Trainable, TrainOptions
 from argus.forecast.baseline import Naive, SeasonalNaive
 from argus.forecast.frame import DAY_STEPS, to_grid
 from argus.forecast.reference import reference_statistics
+from argus.forecast.registry import DEFAULT_KIND
 
 SCORE_HORIZONS = (12, 96)  # 1 h and 8 h
+# The TFT's minimum encoder (1 h) plus a third of a day: less cannot hold out a validation split.
+MIN_TRAIN_STEPS = 12 + DAY_STEPS // 3
 SCORE_ORIGINS = 4  # origins in the validation period scored at save time (cost: 4 predictions)
 
 
@@ -34,12 +39,14 @@ class TrainResult:
     activated: bool
 
 
-def default_name(now: datetime | None = None) -> str:
-    return "tft-" + (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+def default_name(now: datetime | None = None, kind: str = DEFAULT_KIND) -> str:
+    return f"{kind}-" + (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
 
 
-def validation_scores(forecaster: Any, grid: pd.DataFrame, start: str | None) -> dict[str, Any]:
-    """A small backtest on the validation period: the TFT as served (`ServingForecaster`,
+def validation_scores(
+    forecaster: Trainable, grid: pd.DataFrame, start: str | None
+) -> dict[str, Any]:
+    """A small backtest on the validation period: the model as served (`ServingForecaster`,
     learning online from the earlier origins as the daemon would) vs naive vs seasonal naive."""
     from argus.forecast.serving import ServingForecaster
 
@@ -50,8 +57,11 @@ def validation_scores(forecaster: Any, grid: pd.DataFrame, start: str | None) ->
     if not origins:
         return {}
     picks = np.unique(np.linspace(0, len(origins) - 1, SCORE_ORIGINS).round().astype(int))
-    served = ServingForecaster(forecaster)
-    models = {"tft": served, "naive": Naive(), "seasonal_naive": SeasonalNaive()}
+    models: dict[str, Forecaster] = {
+        forecaster.kind: ServingForecaster(forecaster),
+        "naive": Naive(),
+        "seasonal_naive": SeasonalNaive(),
+    }
     report = backtest(grid, models, SCORE_HORIZONS, [origins[i] for i in picks])
     return report.to_json()
 
@@ -61,43 +71,40 @@ def train_model(
     *,
     models_dir: Path,
     name: str | None = None,
-    config: Any = None,
+    kind: str = DEFAULT_KIND,
+    config: dict[str, Any] | None = None,
     options: TrainOptions | None = None,
     incremental: bool = False,
     activate: bool = True,
 ) -> TrainResult:
-    """Train a new model (or continue the current one's weights) and save it as `name`."""
-    from argus.forecast.tft import TFTForecaster, library_versions
-
+    """Train a new model of `kind` from `config` (its kind's settings; None: the defaults), or
+    continue the current one (`incremental`, its own kind), and save it as `name`."""
     options = options or TrainOptions()
-    name = artifacts.validate_name(name or default_name())
     parent = None
     if incremental:
-        forecaster = artifacts.load_current(models_dir)
-        if forecaster is None:
-            raise InvalidInputError("--incremental needs a current model; train one first")
+        forecaster = _current_trainable(models_dir)
         parent = forecaster.model_name
     else:
-        forecaster = TFTForecaster(config)
+        forecaster = registry.get(kind).create(config)
+    name = artifacts.validate_name(name or default_name(kind=forecaster.kind))
     grid = to_grid(frame)
-    if grid["time_idx"].nunique() < forecaster.config.min_encoder_length + DAY_STEPS // 3:
+    if grid["time_idx"].nunique() < MIN_TRAIN_STEPS:
         raise InvalidInputError("not enough history to train: need at least ~9 hours")
     report = forecaster.fit(frame, options=options)
     forecaster.model_name = name
     metadata = {
-        "kind": "tft",
+        "kind": forecaster.kind,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "catalogue_version": CATALOGUE_VERSION,
         "targets": list(TARGETS),
-        "quantiles": list(forecaster.config.quantiles),
-        "config": forecaster.config.to_dict(),
-        "dataset": dataset_summary(forecaster),
+        "quantiles": list(forecaster.quantiles),
+        "config": forecaster.config_dict(),
         "training": {**asdict(report), **_options_json(options), "incremental_from": parent},
         "data_range": {"start": str(grid["timestamp"].min()), "end": str(grid["timestamp"].max())},
         "servers": sorted(grid["server"].unique().tolist()),
         "reference": reference_statistics(grid),
         "backtest": validation_scores(forecaster, grid, report.validation_from),
-        "libraries": library_versions(),
+        **registry.get(forecaster.kind).describe(forecaster),
     }
     path = artifacts.save_model(models_dir, name, forecaster, metadata)
     if activate:
@@ -105,23 +112,13 @@ def train_model(
     return TrainResult(name, path, artifacts.read_metadata(models_dir, name), activate)
 
 
+def _current_trainable(models_dir: Path) -> Trainable:
+    current = artifacts.load_current(models_dir)
+    if current is None:
+        raise InvalidInputError("--incremental needs a current model; train one first")
+    return current
+
+
 def _options_json(options: TrainOptions) -> dict[str, Any]:
     # not asdict(): it would deep-copy the progress callback (a live rich bar holds locks)
     return {f.name: getattr(options, f.name) for f in fields(options) if f.name != "progress"}
-
-
-def dataset_summary(forecaster: Any) -> dict[str, Any]:
-    """The JSON-representable dataset parameters (encoders/normalisers live in the checkpoint)."""
-    params = forecaster.network.dataset_parameters
-    plain = (str, int, float, bool, type(None))
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, plain):
-            out[key] = value
-        elif isinstance(value, list | tuple) and all(isinstance(v, plain) for v in value):
-            out[key] = list(value)
-        else:
-            out[key] = repr(value)[:300]
-    loss = forecaster.network.loss
-    out["loss_weights"] = [float(w) for w in getattr(loss, "weights", [])]
-    return out

@@ -202,17 +202,17 @@ def train_demo_model(
     home: Path, history: Block, minutes: float, echo: Callable[[str], None]
 ) -> None:
     """Train a TFT on the backfilled history (unless home already has a current model)."""
+    from argus.forecast import registry
     from argus.forecast.artifacts import current_name, models_dir_for
     from argus.forecast.base import TrainOptions, TrainProgress
     from argus.forecast.training import train_model
-    from argus.quiet import silence_library_noise
     from argus.simulate.dataset import block_frame
 
     models = models_dir_for(home)
     if current_name(models) is not None:
         echo(f"serving the existing model {current_name(models)}")
         return
-    silence_library_noise()
+    registry.set_threads(1, ("tft",))  # one thread, as the daemon; quiets the libraries
     echo(
         f"training a TFT on the simulated history: the network trains for up to {minutes:g} "
         f"minute(s), then calibration and scoring follow ({TRAINING_NOTE}; "

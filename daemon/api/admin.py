@@ -141,7 +141,7 @@ def reload() -> Response:
 def _network_done(fraction: float, elapsed_s: float | None) -> bool:
     """The child has left the training loop (every epoch, or the network's share of the time cap
     used): it is blending, calibrating and scoring the candidate, which takes minutes more."""
-    from argus.forecast.tft import NETWORK_SHARE
+    from argus.forecast.base import NETWORK_SHARE
 
     cap_s = _services().settings.retrain_max_minutes * 60 * NETWORK_SHARE
     return fraction >= 1.0 or (elapsed_s is not None and elapsed_s >= cap_s)

@@ -175,8 +175,8 @@ def explain(server_name: str) -> Response:
                 )
                 risk = snapshot.risks[server_name]
                 level = snapshot.levels[server_name]
-                body = explain_body(found, risk, level, snapshot.data_time)
-                body = body.model_dump_json().encode()
+                explained = explain_body(found, risk, level, snapshot.data_time)
+                body = explained.model_dump_json().encode()
                 cache.put(key, body)
     return Response(body, mimetype="application/json")
 

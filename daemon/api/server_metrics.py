@@ -29,9 +29,10 @@ class ServerMetricsBody(BaseModel):
     start: datetime
     end: datetime
     timestamps: list[datetime]
-    targets: dict[str, list[float]] = Field(
+    targets: dict[str, list[float | None]] = Field(
         description="each forecast target (cpu_pct, mem_pct, swap_pct, iowait_pct, load, "
-        "disk_pct) at each timestamp; buckets without samples are gaps, never filled"
+        "disk_pct) at each timestamp; buckets without samples are gaps, never filled; null "
+        "where the server does not report the target's metric"
     )
 
 
@@ -54,7 +55,7 @@ def server_metrics(server_name: str) -> Response:
             start=start,
             end=end,
             timestamps=[r["timestamp"] for r in rows],
-            targets={t: [round(float(v[t]), 2) for v in values] for t in TARGETS},
+            targets={t: [_rounded(v[t]) for v in values] for t in TARGETS},
         )
     )
 
@@ -70,3 +71,7 @@ ROUTES = (
         tags=("history",),
     ),
 )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 2)

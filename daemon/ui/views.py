@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_limiter import Limiter
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from argus import __version__
 from argus.catalogue import PROFILES, TARGETS
@@ -82,7 +83,7 @@ def index() -> Response | str:
     )
 
 
-def login() -> Response | tuple[str, int]:
+def login() -> WerkzeugResponse | tuple[str, int]:
     services: Services = current_app.extensions["argus"]
     key = request.form.get("api_key", "")
     if not _same_origin():
@@ -93,7 +94,7 @@ def login() -> Response | tuple[str, int]:
     return redirect(url_for("ui.index"), code=303)
 
 
-def logout() -> Response | tuple[str, int]:
+def logout() -> WerkzeugResponse | tuple[str, int]:
     if ui_session.logged_in() and not ui_session.csrf_ok(request.form.get(ui_session.CSRF_FIELD)):
         return render_template("login.html", error="Logout refused: stale page."), 403
     ui_session.end_session()

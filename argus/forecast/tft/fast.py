@@ -1,18 +1,20 @@
-"""The TFT's fast prediction path: numpy gridding, network inputs built directly, lean VSNs.
+"""The TFT's fast prediction path: network inputs built directly, lean VSNs.
 
 `TimeSeriesDataSet` builds one sample per server in Python (sklearn scalers called per sample,
 per-row label encoding), which made forecasting 1,000 servers take ~15 s of which the network
 was a quarter. This module computes what `TFTForecaster`'s dataset path feeds the network —
-the same 5-minute grid, covariates, per-window `EncoderNormalizer` scaling (bit for bit), gap
-filling by repeating the previous row, and padding — with vectorised numpy, then runs the
-network's own modules except for the variable selection networks (~70 % of the forward pass):
-those run all real-valued variables as a few batched ops, and a variable with few distinct
-values (time of day, day of week, relative time) once per distinct value. The modules run on
-`lean_copy(network)`, whose gated linear units and layer norms are laid out for 16-wide
-features. Forecasts match the dataset path to float32 rounding (`tests/test_forecast_fast.py`).
+the same 5-minute grid (`argus.forecast.grid`, which the other kinds read too), covariates,
+per-window `EncoderNormalizer` scaling (bit for bit), gap filling by repeating the previous
+row, and padding — with vectorised numpy, then runs the network's own modules except for the
+variable selection networks (~70 % of the forward pass): those run all real-valued variables
+as a few batched ops, and a variable with few distinct values (time of day, day of week,
+relative time) once per distinct value. The modules run on `lean_copy(network)`, whose gated
+linear units and layer norms are laid out for 16-wide features. Forecasts match the dataset
+path to float32 rounding (`tests/test_forecast_fast.py`).
 
-It handles the configuration `argus.forecast.tft.build_dataset` creates; `supports()` says
-whether a network is such a one, and `TFTForecaster.predict` uses the dataset path otherwise.
+It handles the configuration `argus.forecast.tft.dataset.build_dataset` creates; `supports()`
+says whether a network is such a one, and `TFTForecaster.predict` uses the dataset path
+otherwise.
 """
 
 from __future__ import annotations
@@ -385,6 +387,8 @@ def fold_vsn(vsn: VariableSelectionNetwork) -> _BatchedVSN | None:
         glu_b = torch.stack([g.gate_norm.glu.fc.bias[None, :half] for g in grns])
         gate_b = torch.stack([g.gate_norm.glu.fc.bias[None, half:] for g in grns])
         out_ln = _stacked_ln([g.gate_norm.add_norm.norm for g in grns])
+        res_m: torch.Tensor | None
+        res_n: torch.Tensor | None
         if grns[0].input_size != grns[0].output_size:
             norms = [g.resample_norm for g in grns]
             m = _interp_matrix(k, grns[0].output_size)

@@ -1,4 +1,4 @@
-"""The TFT's own interpretation of one server's latest window (torch; imported lazily).
+"""The TFT's own interpretation of one server's latest window (`TFTForecaster.interpret`).
 
 It prepares the network's input exactly as `TFTForecaster.predict` does (`fast_predict`'s
 numpy inputs when the forecaster uses that path, else the model's saved dataset parameters),
@@ -16,19 +16,18 @@ import pandas as pd
 import torch
 
 from argus.catalogue import TARGETS
-from argus.explain.network_types import NetworkWeights
-from argus.forecast import fast_predict
-from argus.forecast.base import ForecastSet
+from argus.forecast.base import ForecastSet, NetworkWeights
 from argus.forecast.frame import (
     STEP_NS,
     future_lags,
     grid_to_feed,
     steps_to_timestamps,
 )
-from argus.forecast.tft import prediction_dataset, prediction_frame
+from argus.forecast.tft import fast as fast_predict
+from argus.forecast.tft.dataset import prediction_dataset, prediction_frame
 
 if TYPE_CHECKING:
-    from argus.forecast.tft import TFTForecaster
+    from argus.forecast.tft.model import TFTForecaster
 
 # Forecast steps whose attention is averaged (5 min, 1 h, 4 h, 8 h ahead): the risk looks at
 # the whole horizon, not only its first step.

@@ -1,7 +1,8 @@
 """The Temporal Fusion Transformer forecaster (pytorch-forecasting): one global model per fleet.
 
-This is the only module that imports pytorch-forecasting and Lightning. Loading checkpoints is
-`argus.forecast.artifacts`'s job; this module builds, trains and runs the network.
+Loading checkpoints is `argus.forecast.artifacts`'s job (through the registry); this module
+builds, trains and runs the network. The dataset path is `dataset.py`, the fast prediction path
+`fast.py`, the interpretation for /explain `interpret.py`.
 """
 
 from __future__ import annotations
@@ -21,17 +22,17 @@ import numpy as np
 import pandas as pd
 import torch
 from pytorch_forecasting import TemporalFusionTransformer, TimeSeriesDataSet
-from pytorch_forecasting.data import EncoderNormalizer, MultiNormalizer, NaNLabelEncoder
 from pytorch_forecasting.metrics import MultiLoss, QuantileLoss
-from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from argus.catalogue import TARGETS
-from argus.forecast import fast_predict
 from argus.forecast.base import (
     HORIZON,
+    NETWORK_SHARE,
     QUANTILES,
+    FitReport,
     ForecastSet,
+    NetworkWeights,
     ProgressFn,
     TrainOptions,
     TrainProgress,
@@ -42,28 +43,22 @@ from argus.forecast.baseline import SeasonalNaive
 from argus.forecast.calibration import learn_calibration
 from argus.forecast.frame import (
     DAY_STEPS,
-    LAG_COVARIATES,
     STEP_NS,
-    TIME_COVARIATES,
     future_lags,
-    future_rows,
     network_frame,
     server_series,
     steps_to_timestamps,
     to_grid,
-    trim_history,
 )
 from argus.forecast.grid import Buckets
+from argus.forecast.tft import fast as fast_predict
+from argus.forecast.tft.dataset import build_dataset, prediction_dataset, prediction_frame
 
 # The class artifacts.py calls load_from_checkpoint on (it must not import the library itself).
 NETWORK_CLASS = TemporalFusionTransformer
 # Servers per forward pass on the fast path: with the 12 h encoder 64 beat 32 in interleaved
 # runs and 128 was no better (bench/forecast_batch_sizes.py, docs/benchmarks.md).
 FAST_BATCH = 64
-# The time cap bounds the whole fit: the network trains for this share of it, leaving the rest
-# to the blend and calibration that follow (20 s after the network's 135 s on the 45-server
-# simulated fleet; docs/benchmarks.md, simulator and speed).
-NETWORK_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -137,83 +132,6 @@ def loss_weights(grid: pd.DataFrame) -> list[float]:
     weights = 1.0 / np.maximum(spread, floor)
     weights /= weights[spread > 1e-6].mean()
     return [round(float(w), 6) for w in weights]
-
-
-class ArrayScaler(StandardScaler):
-    """A StandardScaler blind to column names.
-
-    pytorch-forecasting fits scalers on DataFrame columns but transforms tensors per sample,
-    which makes a plain StandardScaler warn on every sample. Pickled into checkpoints, so keep
-    the name and module stable.
-    """
-
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> ArrayScaler:  # noqa: N803
-        return super().fit(np.asarray(X, dtype=np.float64), y, sample_weight)
-
-    def transform(self, X: Any, copy: bool | None = None) -> np.ndarray:  # noqa: N803
-        return super().transform(np.asarray(X, dtype=np.float64), copy=copy)
-
-
-def build_dataset(cfg: TFTConfig, data: pd.DataFrame) -> TimeSeriesDataSet:
-    """A fresh TimeSeriesDataSet (encoders and scalers fitted on `data`)."""
-    known = list(TIME_COVARIATES) + (list(LAG_COVARIATES) if cfg.seasonal_covariates else [])
-    scalers: dict[str, Any] = dict.fromkeys(TIME_COVARIATES)  # already in [-1, 1]
-    if cfg.seasonal_covariates:
-        # Per-window normalisation, like the targets, so "yesterday" is on the target's scale.
-        scalers.update({c: EncoderNormalizer() for c in LAG_COVARIATES})
-    scalers.update({f"{t}_{part}": ArrayScaler() for t in TARGETS for part in ("center", "scale")})
-    # Already in [-1, 1] as pytorch-forecasting computes them per window.
-    scalers.update({"relative_time_idx": None, "encoder_length": None})
-    return TimeSeriesDataSet(
-        data,
-        time_idx="time_idx",
-        target=list(TARGETS),
-        group_ids=["server"],
-        max_encoder_length=cfg.max_encoder_length,
-        min_encoder_length=cfg.min_encoder_length,
-        max_prediction_length=cfg.horizon,
-        min_prediction_length=cfg.horizon,
-        static_categoricals=["profile"],
-        time_varying_known_reals=known,
-        time_varying_unknown_reals=list(TARGETS),
-        target_normalizer=MultiNormalizer([EncoderNormalizer() for _ in TARGETS]),
-        categorical_encoders={
-            # add_nan: servers and profiles never seen in training still forecast.
-            "server": NaNLabelEncoder(add_nan=True),
-            "profile": NaNLabelEncoder(add_nan=True),
-        },
-        scalers=scalers,
-        add_relative_time_idx=True,
-        add_target_scales=True,
-        add_encoder_length=True,
-        allow_missing_timesteps=True,
-    )
-
-
-def prediction_frame(cfg: TFTConfig, grid: pd.DataFrame) -> pd.DataFrame:
-    """Each server's history plus its future rows as the network reads them: covariates added,
-    targets differenced if so set, cut to the encoder and horizon."""
-    hist = trim_history(grid, cfg.history_steps)
-    full = pd.concat([hist, future_rows(hist, cfg.horizon)], ignore_index=True)
-    full = network_frame(full, cfg.differenced, cfg.seasonal_days)
-    full = full.sort_values(["server", "time_idx"], kind="stable")
-    return trim_history(full, cfg.max_encoder_length + cfg.horizon)
-
-
-def prediction_dataset(network: TemporalFusionTransformer, full: pd.DataFrame) -> TimeSeriesDataSet:
-    """The dataset of one forecast per server of `full` (history plus future rows).
-
-    The training split's first step (`min_prediction_idx`) means nothing to a forecast; kept,
-    it would cut history older than the model's training data, or leave nothing to forecast
-    when all of it is older (a replay of old data).
-    """
-    return TimeSeriesDataSet.from_parameters(
-        network.dataset_parameters,
-        full,
-        predict=True,
-        stop_randomization=True,
-        min_prediction_idx=int(full["time_idx"].min()),
-    )
 
 
 def build_network(
@@ -304,22 +222,6 @@ class _BestWeights(pl.Callback):
             pl_module.load_state_dict(self.state)
 
 
-@dataclass(frozen=True)
-class FitReport:
-    """What a training run did; recorded in metadata.json."""
-
-    epochs_run: int
-    best_val_loss: float | None
-    seconds: float
-    train_windows: int
-    val_windows: int
-    train_start: str
-    train_end: str
-    validation_from: str | None
-    # per-target quantile spread factors learnt on the validation split (metadata.json keeps it)
-    calibration: dict[str, Any] | None = None
-
-
 def _split(
     cfg: TFTConfig, grid: pd.DataFrame, val_fraction: float
 ) -> tuple[pd.DataFrame, int | None]:
@@ -384,6 +286,8 @@ class TFTForecaster:
     Servers with fewer than `min_encoder_length` observed buckets get the seasonal-naive
     fallback inside `predict`, and their `models` entry says "baseline".
     """
+
+    kind = "tft"  # the registry's name for this model kind (metadata.json "kind")
 
     def __init__(
         self,
@@ -459,6 +363,7 @@ class TFTForecaster:
         val_ds: TimeSeriesDataSet | None,
     ) -> None:
         batch = self.config.batch_size
+        assert self.network is not None  # noqa: S101 - fit builds or loads it first
         trainer.fit(
             self.network,
             train_dataloaders=train_ds.to_dataloader(train=True, batch_size=batch, num_workers=0),
@@ -466,6 +371,34 @@ class TFTForecaster:
             if val_ds is None
             else val_ds.to_dataloader(train=False, batch_size=batch, num_workers=0),
         )
+
+    # -- the optional protocols of argus.forecast.base -----------------------------------
+
+    def config_dict(self) -> dict[str, Any]:
+        return self.config.to_dict()
+
+    @property
+    def quantiles(self) -> tuple[float, ...]:
+        return self.config.quantiles
+
+    def reference_statistics(self) -> dict[str, Any]:
+        found = self.metadata.get("reference")
+        return found if isinstance(found, dict) else {}
+
+    def interprets(self, grid: pd.DataFrame) -> bool:
+        """Whether `predict` gives this server's grid to the network (not to the fallback)."""
+        if self.network is None:
+            return False
+        last = int(grid["time_idx"].max())
+        recent = int((grid["time_idx"] >= last - self.config.history_steps).sum())
+        return recent >= self.config.min_encoder_length
+
+    def interpret(self, grid: pd.DataFrame, subject: str) -> NetworkWeights:
+        """The attention and variable-selection weights of `subject`'s forecast from one
+        forward pass over `grid` (`interpret.py`)."""
+        from argus.forecast.tft.interpret import run_network
+
+        return run_network(self, grid, subject)[1]
 
     def write_checkpoint(self, path: Path) -> None:
         """Write the trained network (weights, hyperparameters, dataset parameters)."""
