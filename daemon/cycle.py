@@ -25,6 +25,7 @@ from argus.window import bucket_start
 
 if TYPE_CHECKING:
     from argus.daemon.services import Services
+    from argus.daemon.views import PredictionParts
 
 log = logging.getLogger("argus.cycle")
 
@@ -42,6 +43,7 @@ class Snapshot:
     summary: FleetSummary
     alerts: Mapping[str, ActiveAlert]
     bodies: Mapping[str, bytes]  # serialised GET responses, built once per cycle
+    parts: PredictionParts | None = None  # the predictions body in pieces, for filters
 
 
 def latest_rows(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -58,7 +60,7 @@ def compute_snapshot(
     """Run the model and the risk engine over the window; return the snapshot, events, seconds."""
     import pandas as pd
 
-    from argus.daemon.views import build_bodies
+    from argus.daemon.views import build_bodies, prediction_parts
 
     started = time.perf_counter()
     rows = services.window.rows()
@@ -82,7 +84,10 @@ def compute_snapshot(
         alerts=alerts,
         bodies={},
     )
-    snapshot = Snapshot(**{**snapshot.__dict__, "bodies": build_bodies(snapshot)})
+    parts = prediction_parts(snapshot)
+    snapshot = Snapshot(
+        **{**snapshot.__dict__, "bodies": build_bodies(snapshot, parts), "parts": parts}
+    )
     return snapshot, events, time.perf_counter() - started
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from argus.daemon.utc import UtcDateTime
 from argus.records import RecordError
 
 
@@ -35,20 +35,20 @@ class StatusBody(BaseModel):
     model: str = Field(description="the serving forecaster: 'tft:<name>' or 'baseline'")
     rolling_window_size: int = Field(description="5-minute steps kept per server")
     servers_tracked: int
-    last_prediction: datetime | None
+    last_prediction: UtcDateTime | None
     uptime_seconds: float
     warmup_complete: bool
     window_records: int = Field(description="raw samples in the window, all servers")
     ticks: int = Field(description="5-minute buckets in the window, all servers")
-    last_ingest: datetime | None = Field(description="wall-clock time of the last stored batch")
-    data_time: datetime | None = Field(description="newest sample time (Argus's clock)")
+    last_ingest: UtcDateTime | None = Field(description="wall-clock time of the last stored batch")
+    data_time: UtcDateTime | None = Field(description="newest sample time (Argus's clock)")
     prediction_cycles: int = Field(description="prediction cycles run since start-up")
     version: str
 
 
 class DuplicateKey(BaseModel):
     server_name: str
-    timestamp: datetime
+    timestamp: UtcDateTime
 
 
 class WarmupState(BaseModel):
@@ -91,7 +91,7 @@ class DisplayMetrics(BaseModel):
 class ForecastBody(BaseModel):
     """P50 paths of every target (96 steps), their timestamps, and P10/P90 bands."""
 
-    timestamps: list[datetime]
+    timestamps: list[UtcDateTime]
     cpu_pct: list[float]
     mem_pct: list[float]
     swap_pct: list[float]
@@ -120,10 +120,10 @@ class ServerPrediction(BaseModel):
     dominant_metric: str
     time_to_issue: str | None
     time_to_issue_minutes: int | None
-    breach_at: datetime | None
+    breach_at: UtcDateTime | None
     message: str
     breach_probability: dict[str, BreachOdds]
-    last_sample: datetime
+    last_sample: UtcDateTime
 
 
 class FleetSummaryBody(BaseModel):
@@ -150,8 +150,8 @@ class PredictionsBody(BaseModel):
     predictions: dict[str, ServerPrediction]
     summary: FleetSummaryBody
     alerts: list[AlertBrief]
-    timestamp: datetime = Field(description="the cycle's data time (newest 5-minute bucket)")
-    computed_at: datetime
+    timestamp: UtcDateTime = Field(description="the cycle's data time (newest 5-minute bucket)")
+    computed_at: UtcDateTime
 
 
 class ActiveAlertBody(BaseModel):
@@ -163,14 +163,14 @@ class ActiveAlertBody(BaseModel):
     time_to_issue: str | None
     time_to_issue_minutes: int | None
     dominant_metric: str
-    since: datetime = Field(description="when this alert opened (data time)")
-    level_since: datetime
+    since: UtcDateTime = Field(description="when this alert opened (data time)")
+    level_since: UtcDateTime
 
 
 class AlertsBody(BaseModel):
     """Active alerts: at most one per server."""
 
-    timestamp: datetime
+    timestamp: UtcDateTime
     count: int
     alerts: list[ActiveAlertBody]
 

@@ -84,6 +84,16 @@ class Telemetry:
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
             registry=r,
         )
+        self.clock_jumps = Counter(
+            "argus_clock_jumps",
+            "Batches that moved data time ahead by over clock_jump_hours",
+            registry=r,
+        )
+        self.retention_refusals = Counter(
+            "argus_retention_refusals",
+            "Retention passes skipped because they would delete over retention_max_share",
+            registry=r,
+        )
         self._lock = threading.Lock()
         self.last_ingest: datetime | None = None
         self.cycle_count = 0

@@ -11,6 +11,7 @@ from argus.daemon.drift_job import thresholds_of
 from argus.daemon.limits import RATE_LIMITS
 from argus.daemon.routing import Route, respond
 from argus.daemon.services import Services
+from argus.daemon.utc import UtcDateTime
 from argus.storage.drift import count_runs, last_started
 
 METRICS = ("per", "dss", "fds", "anomaly_rate")
@@ -35,9 +36,9 @@ class DriftStatusBody(BaseModel):
 
     drift_detected: bool
     auto_retrain_enabled: bool
-    last_retrain: datetime | None
-    next_check: datetime | None
-    checked_at: datetime | None = Field(description="null until the first check has run")
+    last_retrain: UtcDateTime | None
+    next_check: UtcDateTime | None
+    checked_at: UtcDateTime | None = Field(description="null until the first check has run")
     model: str
     metrics: DriftValues
     thresholds: DriftLimits
@@ -58,14 +59,14 @@ class FeatureDrift(BaseModel):
 
 class AutoRetrain(BaseModel):
     enabled: bool
-    last_triggered: datetime | None
+    last_triggered: UtcDateTime | None
     total_drift_trainings: int
 
 
 class DriftReportBody(BaseModel):
     """The latest drift check in detail, with recommendations."""
 
-    report_timestamp: datetime | None
+    report_timestamp: UtcDateTime | None
     overall_health: str = Field(description="good, fair, poor, or unknown before the first check")
     needs_retraining: bool
     metrics: dict[str, MetricStatus]
