@@ -104,6 +104,10 @@ from argus.cli import explain_cmds  # noqa: E402
 
 explain_cmds.register(app)
 
+from argus.cli import maintenance_cmds  # noqa: E402
+
+maintenance_cmds.register(app)
+
 
 def main() -> None:
     """Console-script entry point: the one place Argus errors become exit codes."""

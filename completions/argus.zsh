@@ -23,6 +23,8 @@ _argus() {
         'demo:Train a TFT on a simulated fleet'\''s history, start a daemon and stream live ticks into it.'
         'scenario:Ask a running `argus demo` to switch scenario at its next tick.'
         'explain:Explain a server'\''s risk\: important features, attention and what-if scenarios.'
+        'backup:Copy the whole database into a new DuckDB file, consistently, while the daemon runs.'
+        'purge:Run retention now\: delete samples older than retention_days before data time.'
     )
     if (( CURRENT == 2 )); then
         _describe 'command' commands
@@ -194,6 +196,20 @@ _argus() {
                 '--home[Data directory.]:value:' \
                 '--config[TOML config file.]:value:' \
                 '--json[Print JSON.]'
+            ;;
+        backup)
+            _arguments '--out[Where to write the backup (a DuckDB file; must not exist).]:value:' \
+                '--url[Daemon URL (default\: the running daemon'\''s runtime file, else host\:port).]:value:' \
+                '--home[Data directory.]:value:' \
+                '--config[TOML config file.]:value:' \
+                '--offline[Read the data dir'\''s database directly (the daemon must be stopped).]'
+            ;;
+        purge)
+            _arguments '--url[Daemon URL (default\: the running daemon'\''s runtime file, else host\:port).]:value:' \
+                '--home[Data directory.]:value:' \
+                '--config[TOML config file.]:value:' \
+                '--json[Print JSON.]' \
+                '--force[Delete even more than retention_max_share of the stored samples.]'
             ;;
     esac
 }
