@@ -50,9 +50,12 @@ def _operation(route: Route, refs: dict[tuple[Any, str], Any]) -> dict[str, Any]
             str(code): {
                 "description": model.__doc__.strip().splitlines()[0] if model.__doc__ else "",
                 "content": {
-                    (route.media_type if code == 200 else "application/json"): {
-                        "schema": refs[(model, "serialization")]
-                    }
+                    media: {"schema": refs[(model, "serialization")]}
+                    for media in (
+                        (route.media_type, *route.other_media_types)
+                        if code == 200
+                        else ("application/json",)
+                    )
                 },
             }
             for code, model in sorted(route.all_responses().items())

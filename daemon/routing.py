@@ -35,6 +35,7 @@ class Route:
     public: bool = False  # public routes need no API key
     tags: tuple[str, ...] = field(default_factory=tuple)
     media_type: str = "application/json"  # of the 200 response
+    other_media_types: tuple[str, ...] = ()  # of the 200 response, chosen by a parameter
     # JSON schemas of path parameters (an enum, a pattern); a plain string where absent
     path_schemas: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 

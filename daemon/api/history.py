@@ -281,6 +281,7 @@ ROUTES = (
         limit=RATE_LIMITS["/historical/export/<table>"],
         tags=("history",),
         media_type="text/csv",
+        other_media_types=(EXPORT_MEDIA_TYPES["parquet"], EXPORT_MEDIA_TYPES["json"]),
         path_schemas={"table": {"type": "string", "enum": list(store_history.EXPORTS)}},
     ),
 )
