@@ -39,6 +39,9 @@ class DemoError(RuntimeError):
     """The demo could not start or keep its daemon."""
 
 
+DEMO_FUTURE_MINUTES = str(60 * 24 * 366 * 10)  # ten years of simulated time ahead
+
+
 @dataclass(frozen=True)
 class DemoOptions:
     """Everything `argus demo` takes."""
@@ -66,7 +69,9 @@ def start_daemon(home: Path, port: int, key: str) -> subprocess.Popen[bytes]:
             "--home",
             str(home),
         ],
-        env={**os.environ, "ARGUS_API_KEY": key},
+        # The demo's simulated clock runs ahead of the wall clock (--speed), which a real
+        # daemon refuses (max_future_minutes); this daemon serves only the simulation.
+        env={**os.environ, "ARGUS_API_KEY": key, "ARGUS_MAX_FUTURE_MINUTES": DEMO_FUTURE_MINUTES},
     )
 
 
