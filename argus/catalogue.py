@@ -6,10 +6,13 @@ or which profile a server belongs to reads it here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 # Bump when a field is added, removed or changes meaning: models record the version they saw.
+# Still 1 with `cpu_cores` and the absentable metrics: no model reads either, and the fields
+# models read kept their meaning, so saved models keep loading.
 CATALOGUE_VERSION = 1
 
 STEP_MINUTES = 5  # the model's step and the grid every server lives on
@@ -57,6 +60,16 @@ METRIC_FIELDS: tuple[MetricField, ...] = (
 )
 METRIC_NAMES: tuple[str, ...] = tuple(f.name for f in METRIC_FIELDS)
 
+# Metrics a record may leave out or send as null: the application's own (a host collector cannot
+# see them) and those some sources lack (psutil has no iowait off Linux; a host may have no real
+# filesystem). A server that never reports one gets no forecast or risk for what derives from it.
+ABSENTABLE_METRICS: frozenset[str] = frozenset(
+    {"java_cpu_pct", "back_close_wait", "front_close_wait", "cpu_iowait_pct", "disk_usage_pct"}
+)
+# The server's CPU count, when the sender knows it: it sets the load thresholds (else the
+# profile's typical count). Kept apart from OPTIONAL_FIELDS, whose columns migration 1 created.
+CPU_CORES_FIELD = MetricField("cpu_cores", int, 1, 4096, "cores", "logical CPUs of the server")
+
 # Optional: a server that never sends it shows "n/a".
 OPTIONAL_FIELDS: tuple[MetricField, ...] = (
     MetricField("disk_io_mb_s", float, 0, None, "MB/s", "disk read + write rate"),
@@ -66,16 +79,33 @@ OPTIONAL_FIELDS: tuple[MetricField, ...] = (
 TARGETS: tuple[str, ...] = ("cpu_pct", "mem_pct", "swap_pct", "iowait_pct", "load", "disk_pct")
 
 
-def derive_targets(record: dict[str, float]) -> dict[str, float]:
-    """Map one record's fields to the model's target values."""
+def derive_targets(record: Mapping[str, Any]) -> dict[str, float | None]:
+    """Map one record's fields to the model's target values (None: the record lacks it)."""
+
+    def field(name: str) -> float | None:
+        value = record.get(name)
+        return None if value is None or value != value else float(value)  # NaN: absent too
+
+    idle = field("cpu_idle_pct")
     return {
-        "cpu_pct": 100.0 - record["cpu_idle_pct"],
-        "mem_pct": record["mem_used_pct"],
-        "swap_pct": record["swap_used_pct"],
-        "iowait_pct": record["cpu_iowait_pct"],
-        "load": record["load_average"],
-        "disk_pct": record["disk_usage_pct"],
+        "cpu_pct": None if idle is None else 100.0 - idle,
+        "mem_pct": field("mem_used_pct"),
+        "swap_pct": field("swap_used_pct"),
+        "iowait_pct": field("cpu_iowait_pct"),
+        "load": field("load_average"),
+        "disk_pct": field("disk_usage_pct"),
     }
+
+
+# The record field each target is read from: a server that never sends it has no such target.
+TARGET_SOURCES: dict[str, str] = {
+    "cpu_pct": "cpu_idle_pct",
+    "mem_pct": "mem_used_pct",
+    "swap_pct": "swap_used_pct",
+    "iowait_pct": "cpu_iowait_pct",
+    "load": "load_average",
+    "disk_pct": "disk_usage_pct",
+}
 
 
 # Name prefix -> profile, checked in order (ppcond before ppcon).

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from argus.errors import ConfigError
 
 ENV_PREFIX = "ARGUS_"
+HTTP_URL = r"^https?://[^\s/]+"  # an http(s) URL with a host
 
 
 def default_home(environ: Mapping[str, str]) -> Path:
@@ -88,7 +89,9 @@ class Settings(BaseModel):
     retrain_cron: str | None = Field(
         default=None, description="also retrain on this cron schedule (e.g. '0 3 * * 0')"
     )
-    retrain_days: float = Field(default=14.0, gt=0, description="days of history a retrain uses")
+    # 4 weeks: each training window also reads the week before it (the usual-level covariate),
+    # so 14 days left one week of windows; retention_days (30) bounds what is there.
+    retrain_days: float = Field(default=28.0, gt=0, description="days of history a retrain uses")
     retrain_holdout_hours: float = Field(
         default=24.0, gt=0, description="recent hours held out to compare candidate and current"
     )
@@ -103,9 +106,65 @@ class Settings(BaseModel):
     cascade_correlation: float = Field(
         default=0.7, gt=0, le=1, description="anomaly-signal correlation that makes a cascade"
     )
+    stale_after_minutes: float = Field(
+        default=15.0,
+        gt=0,
+        description="a server whose last sample is this far behind the fleet's newest is stale",
+    )
+    prometheus_url: str | None = Field(
+        default=None, description="pull node_exporter metrics from this Prometheus (http://host:9090)"
+    )
+    prometheus_pull_seconds: float = Field(
+        default=300.0, ge=1, description="seconds between two pulls from Prometheus"
+    )
+    prometheus_server_label: str = Field(
+        default="instance", min_length=1, description="the label whose values are Argus's servers"
+    )
+    prometheus_selector: str = Field(
+        default="", description='PromQL label matchers that narrow the fleet, e.g. job="node"'
+    )
+    prometheus_step_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="seconds between two pulled samples of a server (rates are averaged over it)",
+    )
+    dashboard_session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 30, description="a dashboard login lasts this long unused"
+    )
+    dashboard_secure_cookie: bool = Field(
+        default=False,
+        description="always mark the dashboard cookie Secure (behind a TLS-terminating proxy)",
+    )
     rate_limits_enabled: bool = Field(default=True, description="apply the per-route rate limits")
     rate_limit_storage_uri: str = Field(
         default="memory://", description="flask-limiter storage, e.g. redis://host:6379"
+    )
+    # Delivery of alerts, scraping and running behind a proxy (docs/production.md).
+    alertmanager_url: str | None = Field(
+        default=None, pattern=HTTP_URL, description="push alerts to this Alertmanager (base URL)"
+    )
+    alertmanager_resend_seconds: float = Field(
+        default=60.0, gt=0, description="how often active alerts are re-sent to Alertmanager"
+    )
+    webhook_url: str | None = Field(
+        default=None, pattern=HTTP_URL, description="POST every alert transition here"
+    )
+    webhook_secret: str | None = Field(
+        default=None, description="sign webhook bodies with HMAC-SHA256 of this secret"
+    )
+    notify_retry_seconds: float = Field(
+        default=5.0, gt=0, description="first retry delay of a failed delivery (doubles to 5 min)"
+    )
+    public_url: str | None = Field(
+        default=None, pattern=HTTP_URL, description="URL people reach the daemon at (alert links)"
+    )
+    metrics_public: bool = Field(default=False, description="serve /metrics without a key")
+    cors_origins: str = Field(
+        default="", description="comma-separated origins allowed by CORS; empty: CORS off"
+    )
+    trusted_proxies: int = Field(
+        default=0, ge=0, le=10, description="reverse proxies in front (X-Forwarded-For hops)"
     )
     # Hardening: one stray timestamp must never stretch a grid or purge the store.
     max_future_minutes: float = Field(

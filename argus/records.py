@@ -15,7 +15,14 @@ from pydantic import (
     create_model,
 )
 
-from argus.catalogue import METRIC_FIELDS, OPTIONAL_FIELDS, MetricField, Status
+from argus.catalogue import (
+    ABSENTABLE_METRICS,
+    CPU_CORES_FIELD,
+    METRIC_FIELDS,
+    OPTIONAL_FIELDS,
+    MetricField,
+    Status,
+)
 
 
 def _to_naive_utc(value: datetime) -> datetime:
@@ -53,6 +60,13 @@ def _field_type(spec: MetricField) -> Any:
     return Annotated[spec.kind, BeforeValidator(numbers_only), Field(strict=False, **constraints)]
 
 
+def _metric_field(spec: MetricField) -> tuple[Any, Any]:
+    """Required, or absent-or-null allowed for ABSENTABLE_METRICS (a wrong value stays an error)."""
+    if spec.name in ABSENTABLE_METRICS:
+        return (_field_type(spec) | None, None)
+    return (_field_type(spec), ...)
+
+
 class _RecordBase(BaseModel):
     # Unknown extra fields are ignored, not errors (collectors send more than we read).
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -72,8 +86,9 @@ MetricRecord: type[_RecordBase] = create_model(  # type: ignore[call-overload]
     "MetricRecord",
     __base__=_RecordBase,
     __doc__="One sample of one server.",
-    **{spec.name: (_field_type(spec), ...) for spec in METRIC_FIELDS},
+    **{spec.name: _metric_field(spec) for spec in METRIC_FIELDS},
     **{spec.name: (_field_type(spec) | None, None) for spec in OPTIONAL_FIELDS},
+    cpu_cores=(_field_type(CPU_CORES_FIELD) | None, None),
 )
 
 

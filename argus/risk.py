@@ -32,7 +32,7 @@ in every forecast value and in the present value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -70,9 +70,9 @@ METRIC_LABELS: dict[str, str] = {
 RISK_METRICS: tuple[str, ...] = tuple(BREACH_NAMES)
 
 
-def tail_scale(metric: str, profile: str) -> float:
+def tail_scale(metric: str, profile: str, cores: int | None = None) -> float:
     """Exponential tail scale: a tenth of the gap between warning and critical (>= 0.25)."""
-    t = threshold_for(metric, profile)
+    t = threshold_for(metric, profile, cores)
     return max((t.critical - t.warning) / 10.0, 0.25)
 
 
@@ -109,11 +109,13 @@ def severity(p: np.ndarray) -> np.ndarray:
     return np.where(p <= 0.5, 160.0 * p, 80.0 + 40.0 * (p - 0.5))
 
 
-def present_score(metric: str, profile: str, value: float | None) -> float:
+def present_score(
+    metric: str, profile: str, value: float | None, cores: int | None = None
+) -> float:
     """How bad the latest observed value already is, on the risk scale."""
     if value is None or not np.isfinite(value):
         return 0.0
-    t = threshold_for(metric, profile)
+    t = threshold_for(metric, profile, cores)
     if value >= t.critical:
         return PRESENT_CRITICAL
     if value >= t.warning:
@@ -138,13 +140,19 @@ class MetricRisk:
 
 
 def metric_risk(
-    metric: str, profile: str, values: np.ndarray, levels: np.ndarray, present: float | None
+    metric: str,
+    profile: str,
+    values: np.ndarray,
+    levels: np.ndarray,
+    present: float | None,
+    cores: int | None = None,
 ) -> MetricRisk:
-    """Score one metric from its (steps, quantiles) forecast and its present value."""
-    t = threshold_for(metric, profile)
-    probs = exceedance(values, levels, t.critical, tail_scale(metric, profile))
+    """Score one metric from its (steps, quantiles) forecast and its present value; `cores`
+    (the server's reported CPU count) replaces the profile's for the load thresholds."""
+    t = threshold_for(metric, profile, cores)
+    probs = exceedance(values, levels, t.critical, tail_scale(metric, profile, cores))
     forecast = float((severity(probs) * urgency(len(probs))).max()) if len(probs) else 0.0
-    now = present_score(metric, profile, present)
+    now = present_score(metric, profile, present, cores)
     likely = np.flatnonzero(probs > MORE_LIKELY_THAN_NOT)
     first = int(likely[0]) + 1 if len(likely) else None
     return MetricRisk(metric, probs, max(forecast, now), forecast, now, first)
@@ -152,11 +160,16 @@ def metric_risk(
 
 @dataclass(frozen=True)
 class ServerRisk:
-    """The risk of one server: score, level, dominant metric, time to issue and message."""
+    """The risk of one server: score, dominant metric, time to issue and message.
+
+    `score_level` is the band the score alone falls in. The level a server *has* (tiles, alerts,
+    counts) is the alert state machine's, which holds it against flapping: see
+    `argus.alerts.server_levels`.
+    """
 
     server_name: str
     risk_score: float
-    level: Level
+    score_level: Level
     dominant_metric: str
     time_to_issue_minutes: int | None
     breach_at: datetime | None
@@ -199,18 +212,30 @@ def risk_message(dominant: MetricRisk, stamps: np.ndarray, present: float | None
 
 
 def assess_server(
-    forecast: ForecastSet, server: str, profile: str, present: Mapping[str, float | None]
+    forecast: ForecastSet,
+    server: str,
+    profile: str,
+    present: Mapping[str, float | None],
+    *,
+    cores: int | None = None,
+    metrics: Collection[str] | None = None,
 ) -> ServerRisk:
-    """Turn one server's forecast and latest observed targets into its risk."""
+    """Turn one server's forecast and latest observed targets into its risk.
+
+    `metrics` limits the scoring to the targets the server reports (None: every target): a
+    target it never sent has a forecast of filler values, which must not score.
+    """
     row = forecast.index(server)
     levels = np.asarray(forecast.quantiles, dtype=np.float64)
+    scored = [
+        m for m in RISK_METRICS if m in forecast.targets and (metrics is None or m in metrics)
+    ]
     risks = {
         metric: metric_risk(
             metric, profile, forecast.values[row, forecast.targets.index(metric)], levels,
-            present.get(metric),
+            present.get(metric), cores,
         )
-        for metric in RISK_METRICS
-        if metric in forecast.targets
+        for metric in scored
     }  # fmt: skip
     dominant = max(risks.values(), key=lambda r: (r.score, r.forecast_score))
     stamps = forecast.timestamps[row]
@@ -220,7 +245,7 @@ def assess_server(
     return ServerRisk(
         server_name=server,
         risk_score=score,
-        level=level_for(score),
+        score_level=level_for(score),
         dominant_metric=dominant.metric,
         time_to_issue_minutes=first * STEP_MINUTES if first else None,
         breach_at=_as_datetime(stamps[first - 1]) if first else None,
@@ -244,29 +269,36 @@ class FleetSummary:
     fleet_health: float
     prob_30m: float
     prob_8h: float
+    stale: int = 0  # servers without recent data: in total_servers, in no level count
 
 
-def fleet_summary(risks: list[ServerRisk]) -> FleetSummary:
-    """Summarise the fleet.
+def fleet_summary(
+    risks: list[ServerRisk], levels: Mapping[str, Level], stale: int = 0
+) -> FleetSummary:
+    """Summarise the fleet: the servers with a risk, plus `stale` ones that stopped reporting;
+    `levels` holds each server's level (`argus.alerts.server_levels`).
 
-    fleet_health is the mean of (100 - risk_score). prob_30m / prob_8h are the probabilities
+    counts are of `levels`, so they equal what the tiles and the alert list show. fleet_health
+    is the mean of (100 - risk_score) over the servers with a risk (a stale server has none).
+    prob_30m / prob_8h are the probabilities
     that at least one server breaches a critical threshold within 30 minutes / 8 hours, treating
     servers as independent: 1 - prod(1 - p_server).
     """
     counts = {level: 0 for level in Level}
-    for risk in risks:
-        counts[risk.level] += 1
+    for level in levels.values():
+        counts[level] += 1
     if not risks:
-        return FleetSummary(0, counts, 100.0, 0.0, 0.0)
+        return FleetSummary(stale, counts, 100.0, 0.0, 0.0, stale)
     health = float(np.mean([100.0 - r.risk_score for r in risks]))
 
     def any_breach(probs: list[float]) -> float:
         return float(1.0 - np.prod([1.0 - p for p in probs]))
 
     return FleetSummary(
-        total_servers=len(risks),
+        total_servers=len(risks) + stale,
         counts=counts,
         fleet_health=round(health, 1),
         prob_30m=round(any_breach([r.prob_30m for r in risks]), 4),
         prob_8h=round(any_breach([r.prob_8h for r in risks]), 4),
+        stale=stale,
     )

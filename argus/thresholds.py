@@ -41,11 +41,30 @@ PROFILE_CORES: dict[str, int] = {
 LOAD_THRESHOLDS: dict[str, Threshold] = {
     profile: Threshold(float(cores), 1.5 * cores) for profile, cores in PROFILE_CORES.items()
 }
+# A server that reports its CPU count (`cpu_cores` in the feed) gets the same rule on its own
+# count: see `load_threshold` and `cores_for`.
 
 
-def threshold_for(metric: str, profile: str = GENERIC_PROFILE) -> Threshold:
-    """Return the thresholds of `metric` for a server of `profile`."""
+def load_threshold(cores: int) -> Threshold:
+    """Load thresholds of a server with `cores` CPUs (the rule LOAD_THRESHOLDS applies)."""
+    return Threshold(float(cores), 1.5 * cores)
+
+
+def cores_for(profile: str, reported: int | None) -> tuple[int, str]:
+    """The CPU count that sets a server's load thresholds and where it came from: the count the
+    server reported ("reported"), else its profile's typical count ("profile")."""
+    if reported:
+        return int(reported), "reported"
+    return PROFILE_CORES.get(profile, PROFILE_CORES[GENERIC_PROFILE]), "profile"
+
+
+def threshold_for(
+    metric: str, profile: str = GENERIC_PROFILE, cores: int | None = None
+) -> Threshold:
+    """Return the thresholds of `metric` for a server of `profile` (with `cores` CPUs, if known)."""
     if metric == "load":
+        if cores:
+            return load_threshold(cores)
         return LOAD_THRESHOLDS.get(profile, LOAD_THRESHOLDS[GENERIC_PROFILE])
     return THRESHOLDS[metric]
 

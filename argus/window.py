@@ -8,10 +8,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from argus.catalogue import METRIC_NAMES, OPTIONAL_FIELDS, STEP_MINUTES, profile_for
+from argus.catalogue import (
+    ABSENTABLE_METRICS,
+    CPU_CORES_FIELD,
+    METRIC_NAMES,
+    OPTIONAL_FIELDS,
+    STEP_MINUTES,
+    profile_for,
+)
 
 STEP = timedelta(minutes=STEP_MINUTES)
-_OPTIONAL = tuple(f.name for f in OPTIONAL_FIELDS)
+_REQUIRED = tuple(n for n in METRIC_NAMES if n not in ABSENTABLE_METRICS)
+# Fields that may be None: a bucket's value is the mean of the samples that have one, else None
+# (never a made-up number; the forecast grid decides how a missing input is filled).
+_OPTIONAL = (
+    *(n for n in METRIC_NAMES if n in ABSENTABLE_METRICS),
+    *(f.name for f in OPTIONAL_FIELDS),
+)
+_CORES = CPU_CORES_FIELD.name
 
 
 def bucket_start(ts: datetime) -> datetime:
@@ -25,16 +39,20 @@ def _bucket_row(samples: list[Mapping[str, Any]]) -> dict[str, Any]:
     n = len(samples)
     if n == 1:  # the usual case: one sample per 5-minute bucket
         only = samples[0]
-        row: dict[str, Any] = {name: float(only[name]) for name in METRIC_NAMES}
+        row: dict[str, Any] = {name: float(only[name]) for name in _REQUIRED}
         for name in _OPTIONAL:
-            row[name] = only.get(name)
+            value = only.get(name)
+            row[name] = None if value is None else float(value)
         row["status"] = only["status"]
+        row[_CORES] = only.get(_CORES)
         return row
-    row = {name: sum(s[name] for s in samples) / n for name in METRIC_NAMES}
+    row = {name: sum(s[name] for s in samples) / n for name in _REQUIRED}
     for name in _OPTIONAL:
         present = [s[name] for s in samples if s.get(name) is not None]
         row[name] = sum(present) / len(present) if present else None
     row["status"] = samples[-1]["status"]
+    # A core count is a fact, not a level: the bucket's latest one stands.
+    row[_CORES] = next((s[_CORES] for s in reversed(samples) if s.get(_CORES)), None)
     return row
 
 
@@ -47,6 +65,16 @@ def _cached_row(name: str, server: _Server, ts: datetime) -> dict[str, Any]:
     return row
 
 
+@dataclass(frozen=True)
+class ServerFacts:
+    """What the window knows about a server besides its values."""
+
+    profile: str
+    last_sample: datetime  # its newest raw sample
+    reported: frozenset[str]  # the optional fields it has sent a value for
+    cpu_cores: int | None  # the CPU count of its newest sample that had one
+
+
 @dataclass
 class _Server:
     profile: str
@@ -55,6 +83,21 @@ class _Server:
     # Averaged rows of buckets no sample has touched since they were last read.
     cache: dict[datetime, dict[str, Any]] = field(default_factory=dict)
     records: int = 0
+    last_sample: datetime | None = None
+    reported: set[str] = field(default_factory=set)
+    cores_at: datetime | None = None  # time of the sample `cpu_cores` came from
+    cpu_cores: int | None = None
+
+    def note(self, sample: Mapping[str, Any], ts: datetime) -> None:
+        """Remember the sample's time, the optional fields it carries and its core count."""
+        if self.last_sample is None or ts > self.last_sample:
+            self.last_sample = ts
+        for name in _OPTIONAL:
+            if name not in self.reported and sample.get(name) is not None:
+                self.reported.add(name)
+        cores = sample.get(_CORES)
+        if cores and (self.cores_at is None or ts >= self.cores_at):
+            self.cores_at, self.cpu_cores = ts, int(cores)
 
 
 class FleetWindow:
@@ -83,6 +126,7 @@ class FleetWindow:
                 ts: datetime = sample["timestamp"]
                 bucket = bucket_start(ts)
                 server.buckets.setdefault(bucket, []).append(sample)
+                server.note(sample, ts)
                 server.cache.pop(bucket, None)
                 server.records += 1
                 self._records += 1
@@ -118,6 +162,18 @@ class FleetWindow:
         with self._lock:
             return {name: s.profile for name, s in self._servers.items()}
 
+    def facts(self) -> dict[str, ServerFacts]:
+        """Each tracked server's profile, last sample time, reported optional fields and
+        reported CPU count."""
+        with self._lock:
+            return {
+                name: ServerFacts(
+                    s.profile, s.last_sample, frozenset(s.reported), s.cpu_cores
+                )
+                for name, s in self._servers.items()
+                if s.last_sample is not None
+            }
+
     def bucket_count(self) -> int:
         with self._lock:
             return sum(min(len(s.buckets), self.capacity) for s in self._servers.values())
@@ -150,8 +206,9 @@ class FleetWindow:
             return None
         return bucket_start(self._latest) - STEP * (self.capacity - 1)
 
-    def rows(self) -> list[dict[str, Any]]:
-        """Return every bucket as a feed-schema row (means), per server in time order.
+    def rows(self, exclude: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+        """Return every bucket as a feed-schema row (means), per server in time order, leaving
+        out the servers in `exclude`.
 
         The rows are shared with the window's cache: read them, never modify them.
         """
@@ -160,6 +217,7 @@ class FleetWindow:
             return [
                 _cached_row(name, server, ts)
                 for name, server in sorted(self._servers.items())
+                if name not in exclude
                 for ts in sorted(server.buckets)[-self.capacity :]
                 if horizon is None or ts >= horizon
             ]

@@ -116,12 +116,18 @@ def predictions(
         str | None, typer.Option(envvar="ARGUS_SERVER", help="Only this server.")
     ] = None,
 ) -> None:
-    """Show every server's risk, level, model and time to issue, and the fleet summary."""
+    """Show every server's risk, level, model and time to issue, and the fleet summary; a
+    server without recent data shows as stale with the time of its last sample."""
     data = connect(url, home, config).get("/predictions/current")
     if server is not None:
-        if server not in data["predictions"]:
+        stale = data.get("stale_servers", {})
+        if server not in data["predictions"] and server not in stale:
             raise typer.BadParameter(f"no prediction for server {server!r}", param_hint="--server")
-        data = {**data, "predictions": {server: data["predictions"][server]}}
+        data = {
+            **data,
+            "predictions": {k: v for k, v in data["predictions"].items() if k == server},
+            "stale_servers": {k: v for k, v in stale.items() if k == server},
+        }
     if as_json:
         return print_json(data)
     preds = sorted(data["predictions"].items(), key=lambda kv: -kv[1]["risk_score"])
@@ -137,10 +143,16 @@ def predictions(
         )
         for name, p in preds
     ]
+    stale = data.get("stale_servers", {})
+    rows += [
+        (name, "stale", "-", "-", "-", "-", f"{s['message']} (last sample {s['last_sample']})")
+        for name, s in stale.items()
+    ]
     s = data["summary"]
     title = (
         f"{s['total_servers']} servers at {data['timestamp']}: health {s['fleet_health']}, "
         f"P(breach 30m) {s['prob_30m']:.2f}, P(breach 8h) {s['prob_8h']:.2f}"
+        + (f", {len(stale)} stale" if stale else "")
     )
     cols = ["server", "level", "risk", "metric", "time to issue", "model", "message"]
     console().print(table(title, cols, rows, level_column=1))
@@ -175,6 +187,7 @@ def history(
             "alerts_by_level",
             "avg_resolution_time_minutes",
             "incidents_prevented",
+            "alerts_without_breach",
             "fleet_health_avg",
         ]
     if as_json:

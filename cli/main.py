@@ -104,6 +104,10 @@ from argus.cli import explain_cmds  # noqa: E402
 
 explain_cmds.register(app)
 
+from argus.cli import agent_cmds  # noqa: E402
+
+agent_cmds.register(app)
+
 from argus.cli import maintenance_cmds  # noqa: E402
 
 maintenance_cmds.register(app)

@@ -109,7 +109,7 @@ def train(
             help="Time cap for training: the network trains for 90 % of it, then the blend and "
             "calibration are learnt.",
         ),
-    ] = 2.5,
+    ] = 10.0,
     seed: Annotated[int, typer.Option(envvar="ARGUS_SEED", help="Random seed.")] = 42,
     incremental: Annotated[
         bool,
@@ -269,7 +269,7 @@ def backtest(
     torch_threads: ThreadsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Rolling-origin backtest of the TFT against naive and seasonal naive."""
+    """Rolling-origin backtest of the TFT as served against naive and seasonal naive."""
     settings = _setup(home, config, torch_threads)
     from argus.forecast import artifacts
     from argus.forecast.backtest import backtest as run_backtest
@@ -286,7 +286,10 @@ def backtest(
     forecasters: dict[str, Any] = {}
     name = model or artifacts.current_name(models_dir)
     if name is not None:
-        forecasters["tft"] = artifacts.load_model(models_dir, name)
+        from argus.forecast.serving import ServingForecaster
+
+        # as the daemon serves it: combined, calibrated, learning from the earlier origins
+        forecasters["tft"] = ServingForecaster(artifacts.load_model(models_dir, name))
     forecasters.update(naive=Naive(), seasonal_naive=SeasonalNaive())
     first = max(
         int(grid["time_idx"].max()) - int(days * DAY_STEPS) + 1, int(grid["time_idx"].min()) + 1

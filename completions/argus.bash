@@ -3,7 +3,7 @@ _argus() {
     local cur cmd opts
     cur="${COMP_WORDS[COMP_CWORD]}"
     if [[ $COMP_CWORD -eq 1 ]]; then
-        COMPREPLY=($(compgen -W "serve keygen status alerts predictions history cascade export drift models reload-model trigger-training training-status cancel-training train backtest simulate demo scenario explain backup purge --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "serve keygen status alerts predictions history cascade export drift models reload-model trigger-training training-status cancel-training train backtest simulate demo scenario explain agent backup purge --help" -- "$cur"))
         return
     fi
     cmd="${COMP_WORDS[1]}"
@@ -28,6 +28,7 @@ _argus() {
         demo) opts="--home --port --servers --backfill-days --speed --seed --incident-rate --train-minutes --help" ;;
         scenario) opts="name --server --home --help" ;;
         explain) opts="server --url --home --config --json --help" ;;
+        agent) opts="--url --interval --once --no-once --name --profile --buffer --max-buffer --home --config --help" ;;
         backup) opts="--out --url --home --config --offline --help" ;;
         purge) opts="--url --home --config --json --force --help" ;;
         *) opts="" ;;

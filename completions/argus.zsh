@@ -7,7 +7,7 @@ _argus() {
         'keygen:Create or rotate the API key file (.tachyon_key, mode 0600) and print the new key.'
         'status:Show the daemon'\''s status.'
         'alerts:List active alerts (exit status 0 whether or not there are any).'
-        'predictions:Show every server'\''s risk, level, model and time to issue, and the fleet summary.'
+        'predictions:Show every server'\''s risk, level, model and time to issue, and the fleet summary; a server without recent data shows as stale with the time of its last sample.'
         'history:Summarise alert history (or one server'\''s risk history).'
         'cascade:Show fleet health, the current cascade state and recent cascade events.'
         'export:Export alerts, environment snapshots, metrics or predictions; quiet, for cron.'
@@ -18,11 +18,12 @@ _argus() {
         'training-status:Show the current or last training run (epoch, percent, ETA).'
         'cancel-training:Stop the running training; the serving model keeps serving.'
         'train:Train the TFT on the history (or a file) and save it in <home>/models/<name>/.'
-        'backtest:Rolling-origin backtest of the TFT against naive and seasonal naive.'
+        'backtest:Rolling-origin backtest of the TFT as served against naive and seasonal naive.'
         'simulate:Write a simulated fleet dataset (metrics in the feed schema plus labels.json).'
         'demo:Train a TFT on a simulated fleet'\''s history, start a daemon and stream live ticks into it.'
         'scenario:Ask a running `argus demo` to switch scenario at its next tick.'
         'explain:Explain a server'\''s risk\: important features, attention and what-if scenarios.'
+        'agent:Sample this host with psutil every --interval seconds and push it to the daemon.'
         'backup:Copy the whole database into a new DuckDB file, consistently, while the daemon runs.'
         'purge:Run retention now\: delete samples older than retention_days before data time.'
     )
@@ -196,6 +197,18 @@ _argus() {
                 '--home[Data directory.]:value:' \
                 '--config[TOML config file.]:value:' \
                 '--json[Print JSON.]'
+            ;;
+        agent)
+            _arguments '--url[Daemon URL (default\: the running daemon'\''s runtime file, else host\:port).]:value:' \
+                '--interval[Seconds between samples.]:value:' \
+                '--once[Sample once (over 1 s), send it with any backlog, and exit.]' \
+                '--no-once[Sample once (over 1 s), send it with any backlog, and exit.]' \
+                '--name[Server name (default\: the host name).]:value:' \
+                '--profile[Profile (default\: derived from the name).]:value:' \
+                '--buffer[Backlog file while the daemon is unreachable (default\: <data dir>/agent-buffer.jsonl).]:value:' \
+                '--max-buffer[Most records kept while the daemon is unreachable; past it the oldest go.]:value:' \
+                '--home[Data directory.]:value:' \
+                '--config[TOML config file.]:value:'
             ;;
         backup)
             _arguments '--out[Where to write the backup (a DuckDB file; must not exist).]:value:' \

@@ -6,9 +6,11 @@ import logging
 import time
 
 from flask import Flask, Response, current_app, g, request
+from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from argus.daemon.api import (
     admin,
@@ -21,12 +23,16 @@ from argus.daemon.api import (
     meta,
     metrics,
     predictions,
+    server_metrics,
 )
 from argus.daemon.api.cascade import ROUTES as CASCADE_ROUTES
+from argus.daemon.bearer import presented_key
 from argus.daemon.openapi import build_openapi
 from argus.daemon.routing import Route, respond
 from argus.daemon.schemas import ErrorBody
 from argus.daemon.services import Services
+from argus.daemon.ui.session import SessionCheck, check_session, configure_sessions
+from argus.daemon.ui.views import dashboard_blueprint
 from argus.errors import ArgusError
 from argus.keys import keys_match
 
@@ -34,6 +40,7 @@ log = logging.getLogger("argus.http")
 
 API_KEY_HEADER = "X-API-Key"
 UNAUTHORIZED = "Invalid or missing API key"
+CSRF_REFUSED = "Missing or wrong X-CSRF-Token for a session-authenticated request"
 
 
 def all_routes() -> tuple[Route, ...]:
@@ -46,6 +53,7 @@ def all_routes() -> tuple[Route, ...]:
         *CASCADE_ROUTES,
         *drift.ROUTES,
         *history.ROUTES,
+        *server_metrics.ROUTES,
         *admin.ROUTES,
         *maintenance.ROUTES,
         *metrics.ROUTES,
@@ -60,6 +68,8 @@ def create_app(services: Services) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = int(settings.max_body_mb * 1024 * 1024)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["argus"] = services
+    serve_behind_proxies(app, settings.trusted_proxies)
+    allow_origins(app, settings.cors_origins)
 
     limiter = Limiter(
         get_remote_address,
@@ -78,17 +88,30 @@ def create_app(services: Services) -> Flask:
         app.add_url_rule(route.rule, route.endpoint, view, methods=[route.method])
 
     app.extensions["argus_openapi"] = build_openapi(routes)
+    configure_sessions(
+        app, services.api_key, settings.dashboard_session_hours, settings.dashboard_secure_cookie
+    )
+    app.register_blueprint(dashboard_blueprint(limiter))
     public = {name for name, route in by_endpoint.items() if route.public}
+    if settings.metrics_public:
+        public.add(metrics.metrics.__name__)
 
     @app.before_request
     def authenticate() -> Response | None:
         g.started = time.perf_counter()
-        if request.endpoint is None or request.endpoint in public:
+        if request.method == "OPTIONS" and request.endpoint is not None:
+            return Response(status=204)  # a CORS preflight carries no key; CORS adds headers
+        if request.endpoint is None or request.endpoint in public or request.blueprint == "ui":
+            return None  # the dashboard's pages check their session themselves
+        presented = presented_key(request.headers)  # X-API-Key or Authorization: Bearer
+        if keys_match(current_app.extensions["argus"].api_key, presented):
             return None
-        presented = request.headers.get(API_KEY_HEADER)
-        if not keys_match(current_app.extensions["argus"].api_key, presented):
-            return respond(ErrorBody(detail=UNAUTHORIZED, status=401), 401)
-        return None
+        verdict = check_session(request)  # the dashboard's cookie, instead of the header
+        if verdict is SessionCheck.OK:
+            return None
+        if verdict is SessionCheck.CSRF:
+            return respond(ErrorBody(detail=CSRF_REFUSED, status=403), 403)
+        return respond(ErrorBody(detail=UNAUTHORIZED, status=401), 401)
 
     @app.after_request
     def log_request(response: Response) -> Response:
@@ -124,3 +147,33 @@ def create_app(services: Services) -> Flask:
         return respond(ErrorBody(detail="internal error; see the daemon log", status=500), 500)
 
     return app
+
+
+CORS_HEADERS = ["X-API-Key", "Authorization", "Content-Type"]
+# Readable by browser code: rate-limit state, warm-up retry hints and export file names.
+EXPOSED_HEADERS = [
+    "Retry-After",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Content-Disposition",
+]
+
+
+def allow_origins(app: Flask, cors_origins: str) -> None:
+    """CORS for the comma-separated origins (none: off): headers on every response, errors too."""
+    origins = [o.strip() for o in cors_origins.split(",") if o.strip()]
+    if origins:
+        CORS(
+            app,
+            origins=origins,
+            allow_headers=CORS_HEADERS,
+            expose_headers=EXPOSED_HEADERS,
+            max_age=600,
+        )
+
+
+def serve_behind_proxies(app: Flask, hops: int) -> None:
+    """Trust X-Forwarded-For/-Proto from `hops` reverse proxies, so rate limits count clients."""
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]

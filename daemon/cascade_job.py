@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from argus.cascade import TRACKED_METRICS, CascadeResult, CascadeSettings, detect, from_rows
@@ -21,6 +21,7 @@ from argus.daemon.api.cascade import (
     CurrentCascadeStatus,
     FleetHealthBody,
 )
+from argus.daemon.notify_job import notify_cascade
 from argus.storage.cascades import (
     StoredCascadeEvent,
     count_cascade_events,
@@ -200,4 +201,6 @@ def run_cascade_detection(services: Services, snapshot: Snapshot) -> CascadeView
             len(result.cascades),
             view.seconds,
         )
+        gap = timedelta(minutes=STEP_MINUTES * cascade_settings(services).episode_gap_steps)
+        notify_cascade(services, view, gap)
     return view

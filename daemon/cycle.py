@@ -14,14 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from argus.alerts import ActiveAlert, AlertPolicy, advance
-from argus.catalogue import derive_targets
+from argus.alerts import ActiveAlert, AlertPolicy, advance, server_levels
+from argus.catalogue import ABSENTABLE_METRICS, TARGET_SOURCES, TARGETS, derive_targets
 from argus.daemon.cascade_job import run_cascade_detection
+from argus.daemon.notify_job import remember, server_rows
 from argus.forecast.base import ForecastSet
 from argus.risk import FleetSummary, ServerRisk, assess_server, fleet_summary
+from argus.staleness import StaleServer, stale_servers
 from argus.storage.forecasts import POINT_COLUMNS, save_points
 from argus.storage.predictions import CycleRecord, save_cycle
-from argus.window import bucket_start
+from argus.thresholds import Level
+from argus.window import ServerFacts, bucket_start
 
 if TYPE_CHECKING:
     from argus.daemon.services import Services
@@ -38,12 +41,28 @@ class Snapshot:
     computed_at: datetime  # wall clock
     forecast: ForecastSet
     risks: Mapping[str, ServerRisk]
+    levels: Mapping[str, Level]  # each server's one level (argus.alerts.server_levels)
     profiles: Mapping[str, str]
     latest: Mapping[str, Mapping[str, Any]]  # each server's newest bucket (feed-schema means)
     summary: FleetSummary
     alerts: Mapping[str, ActiveAlert]
     bodies: Mapping[str, bytes]  # serialised GET responses, built once per cycle
+    facts: Mapping[str, ServerFacts]  # every tracked server's reported fields and core count
+    stale: Mapping[str, StaleServer]  # servers that stopped reporting: no forecast, no risk
     parts: PredictionParts | None = None  # the predictions body in pieces, for filters
+
+    def targets_of(self, server: str) -> tuple[str, ...]:
+        """The forecast targets a server reports (the others are not served)."""
+        return reported_targets(self.facts[server])
+
+
+def reported_targets(fact: ServerFacts) -> tuple[str, ...]:
+    """The targets whose source field the server has sent (required fields always are)."""
+    return tuple(
+        t
+        for t in TARGETS
+        if TARGET_SOURCES[t] not in ABSENTABLE_METRICS or TARGET_SOURCES[t] in fact.reported
+    )
 
 
 def latest_rows(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -63,26 +82,40 @@ def compute_snapshot(
     from argus.daemon.views import build_bodies, prediction_parts
 
     started = time.perf_counter()
-    rows = services.window.rows()
+    window = services.window
+    facts = window.facts()
+    stale = stale_servers(facts, window.latest, services.settings.stale_after_minutes)
+    rows = window.rows(exclude=frozenset(stale))
     latest = latest_rows(rows)
     forecast = services.models.forecast(pd.DataFrame(rows))
     profiles = {name: str(row["profile"]) for name, row in latest.items()}
     risks = {
-        name: assess_server(forecast, name, profiles[name], derive_targets(latest[name]))
+        name: assess_server(
+            forecast,
+            name,
+            profiles[name],
+            derive_targets(latest[name]),
+            cores=facts[name].cpu_cores,
+            metrics=reported_targets(facts[name]),
+        )
         for name in forecast.servers
     }
-    data_time = bucket_start(max(row["timestamp"] for row in latest.values()))
-    alerts, events = advance(previous_alerts, risks.values(), data_time, policy)
+    data_time = bucket_start(window.latest)
+    alerts, events = advance(previous_alerts, risks.values(), data_time, policy, stale)
+    levels = server_levels(alerts, risks)
     snapshot = Snapshot(
         data_time=data_time,
         computed_at=services.clock(),
         forecast=forecast,
         risks=risks,
+        levels=levels,
         profiles=profiles,
         latest=latest,
-        summary=fleet_summary(list(risks.values())),
+        summary=fleet_summary(list(risks.values()), levels, len(stale)),
         alerts=alerts,
         bodies={},
+        facts=facts,
+        stale=stale,
     )
     parts = prediction_parts(snapshot)
     snapshot = Snapshot(
@@ -100,6 +133,7 @@ def run_cycle(services: Services) -> Snapshot | None:
     prior_alerts = previous.alerts if previous else services.restored_alerts
     snapshot, events, seconds = compute_snapshot(services, prior_alerts, policy)
     summary = snapshot.summary
+    outbox = server_rows(services, snapshot, events)
     save_cycle(
         services.store,
         CycleRecord(
@@ -112,14 +146,16 @@ def run_cycle(services: Services) -> Snapshot | None:
             counts=summary.counts,
             model=services.models.current.forecaster.name,
             risks=[
-                (r, snapshot.profiles[n], snapshot.forecast.model_of(n))
+                (r, snapshot.levels[n], snapshot.profiles[n], snapshot.forecast.model_of(n))
                 for n, r in snapshot.risks.items()
             ],
             events=events,
+            outbox=outbox,
         ),
     )
     save_points(services.store, forecast_points(snapshot))
     services.snapshot = snapshot
+    remember(services.notify, outbox)
     services.telemetry.record_cycle(seconds)
     log.info(
         "cycle %s: %d servers, %d alerts, %d events, %.2fs",
@@ -145,7 +181,10 @@ def forecast_points(snapshot: Snapshot) -> dict[str, list]:
     q10, q50, q90 = (fc.quantile_index(q) for q in (0.1, 0.5, 0.9))
     steps = [s for s in STORED_STEPS if s <= fc.steps]
     for row, server in enumerate(fc.servers):
+        reported = snapshot.targets_of(server)
         for t, target in enumerate(fc.targets):
+            if target not in reported:  # filler values, never realised: no drift error from them
+                continue
             for step in steps:
                 values = fc.values[row, t, step - 1]
                 cols["origin"].append(snapshot.data_time)

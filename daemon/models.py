@@ -30,12 +30,12 @@ class ServingModel:
 
 
 def load_serving_model(home: Path, torch_threads: int) -> ServingModel:
-    """The current trained model, or the seasonal-naive fallback when there is none or it fails."""
+    """The current trained model as served (`ServingForecaster`), or the serving layer alone
+    (the simple forecasters' combination) when there is none or it fails to load."""
     import torch
 
     from argus.forecast.artifacts import ModelLoadError, current_name, load_current, models_dir_for
-    from argus.forecast.baseline import SeasonalNaive
-    from argus.forecast.trend import TrendRule
+    from argus.forecast.serving import ServingForecaster
 
     # With 2 threads a TFT step is ~18x slower when another process competes for the CPU.
     torch.set_num_threads(torch_threads)
@@ -55,10 +55,10 @@ def load_serving_model(home: Path, torch_threads: int) -> ServingModel:
         log.error("current model refused, serving the fallback: %s", exc.message)
         loaded = None
     if loaded is None:
-        log.info("no trained model: the seasonal-naive fallback serves every server")
-        return ServingModel(SeasonalNaive(trend=TrendRule()), None)
+        log.info("no trained model: the simple forecasters' combination serves every server")
+        return ServingModel(ServingForecaster(None), None)
     log.info("serving model %s", loaded.name)
-    return ServingModel(loaded, f"models/{current_name(models_dir)}")
+    return ServingModel(ServingForecaster(loaded), f"models/{current_name(models_dir)}")
 
 
 def has_links(models_dir: Path, name: str) -> bool:

@@ -67,7 +67,7 @@ def _operation(route: Route, refs: dict[tuple[Any, str], Any]) -> dict[str, Any]
             "content": {"application/json": {"schema": refs[(route.body, "validation")]}},
         }
     if not route.public:
-        op["security"] = [{"ApiKey": []}]
+        op["security"] = [{"ApiKey": []}, {"Bearer": []}, {"DashboardSession": []}]
     if route.limit:
         op["x-rate-limit"] = route.limit
     return op
@@ -96,6 +96,11 @@ def build_openapi(routes: Iterable[Route]) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schema.get("$defs", {}),
-            "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+            "securitySchemes": {
+                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "Bearer": {"type": "http", "scheme": "bearer", "description": "the API key"},
+                # the dashboard's login cookie; state-changing requests also send X-CSRF-Token
+                "DashboardSession": {"type": "apiKey", "in": "cookie", "name": "argus_session"},
+            },
         },
     }

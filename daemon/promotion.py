@@ -47,7 +47,9 @@ def reload_model(services: Services, model_path: str | None) -> ServingModel:
         raise InvalidInputError(f"model {name!r} is or holds a symbolic link; refused")
     if path.parent != models_dir.resolve() or not path.is_dir():
         raise InvalidInputError(f"no model {name!r} inside the models directory")
-    forecaster = load_model(models_dir, name)  # raises ModelLoadError; nothing swapped yet
+    from argus.forecast.serving import ServingForecaster
+
+    forecaster = ServingForecaster(load_model(models_dir, name))  # ModelLoadError: no swap
     model = ServingModel(forecaster, f"models/{name}")
     set_current(models_dir, name)
     services.models.swap(model)
@@ -94,8 +96,11 @@ def evaluate_and_promote(services: Services, name: str) -> Comparison:
     if not origins:
         detail = "held-out period too short to compare (needs > 8 h); candidate kept"
         return Comparison(None, None, 0, False, detail)
-    candidate = load_model(models_dir_for(services.settings.home), name)
-    current = services.models.current.forecaster
+    from argus.forecast.serving import ServingForecaster
+
+    # both as served, each with a serving layer of its own (the live one's learning stays clean)
+    candidate = ServingForecaster(load_model(models_dir_for(services.settings.home), name))
+    current = ServingForecaster(services.models.current.forecaster.model)
     report = backtest(grid, {"current": current, "candidate": candidate}, EVAL_HORIZONS, origins)
     rows = list(report.rows)
     cand, cur = median_mase(rows, "candidate"), median_mase(rows, "current")

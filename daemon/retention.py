@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from argus.storage.forecasts import purge_points_before
 from argus.storage.metrics import count_before, count_samples, purge_before
+from argus.storage.notify import purge_delivered
 from argus.timebounds import retention_allowed
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ class RetentionPass:
 
 def purge_expired(services: Services, force: bool = False) -> RetentionPass:
     """Run one retention pass (hourly on the scheduler, and at start-up)."""
+    keep = timedelta(days=services.settings.retention_days)
+    purge_delivered(services.store, services.clock() - keep)  # sent notifications: wall clock
     latest = services.window.latest
     if latest is None:
         return RetentionPass(None, 0, 0, 0)

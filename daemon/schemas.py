@@ -89,15 +89,18 @@ class DisplayMetrics(BaseModel):
 
 
 class ForecastBody(BaseModel):
-    """P50 paths of every target (96 steps), their timestamps, and P10/P90 bands."""
+    """P50 paths of every target (96 steps), their timestamps, and P10/P90 bands.
+
+    A target whose source metric the server does not report (iowait_pct without
+    cpu_iowait_pct, disk_pct without disk_usage_pct) is null and absent from p10/p90."""
 
     timestamps: list[UtcDateTime]
     cpu_pct: list[float]
     mem_pct: list[float]
     swap_pct: list[float]
-    iowait_pct: list[float]
+    iowait_pct: list[float] | None
     load: list[float]
-    disk_pct: list[float]
+    disk_pct: list[float] | None
     p10: dict[str, list[float]]
     p90: dict[str, list[float]]
 
@@ -110,7 +113,14 @@ class BreachOdds(BaseModel):
 class ServerPrediction(BaseModel):
     risk_score: float
     profile: str
-    alert: AlertBadge
+    alert: AlertBadge = Field(
+        description="the server's level: the same as its entry in /alerts/active (healthy "
+        "without one) and as the summary counts"
+    )
+    level_held: bool = Field(
+        description="true while hysteresis holds the level above the band of risk_score "
+        "(docs/risk.md, 'Levels and hysteresis')"
+    )
     display_metrics: DisplayMetrics
     forecast: ForecastBody
     model: str = Field(
@@ -124,6 +134,24 @@ class ServerPrediction(BaseModel):
     message: str
     breach_probability: dict[str, BreachOdds]
     last_sample: UtcDateTime
+    metrics_reported: list[str] = Field(
+        description="the record fields this server sends (an optional one it never sent is "
+        "left out, and so is any forecast built on it)"
+    )
+    cpu_cores: int = Field(description="the CPU count that sets the load thresholds")
+    cpu_cores_source: Literal["reported", "profile"] = Field(
+        description="reported: the server's cpu_cores; profile: its profile's typical count"
+    )
+
+
+class StaleServerBody(BaseModel):
+    """A server without data for `stale_after_minutes` (data time): no forecast, no risk."""
+
+    status: Literal["stale"] = "stale"
+    profile: str
+    last_sample: UtcDateTime
+    minutes_without_data: int
+    message: str
 
 
 class FleetSummaryBody(BaseModel):
@@ -132,7 +160,10 @@ class FleetSummaryBody(BaseModel):
     warning: int
     degraded: int
     healthy: int
-    fleet_health: float
+    fleet_health: float = Field(description="mean of 100 - risk over the servers with a risk")
+    stale: int = Field(
+        default=0, description="servers without recent data: counted in total_servers only"
+    )
     prob_30m: float = Field(description="P(at least one server breaches critical within 30 min)")
     prob_8h: float = Field(description="P(at least one server breaches critical within 8 h)")
 
@@ -148,6 +179,9 @@ class PredictionsBody(BaseModel):
     """The latest prediction cycle (computed by the scheduler, never by this request)."""
 
     predictions: dict[str, ServerPrediction]
+    stale_servers: dict[str, StaleServerBody] = Field(
+        description="servers that stopped reporting, with the time of their last sample"
+    )
     summary: FleetSummaryBody
     alerts: list[AlertBrief]
     timestamp: UtcDateTime = Field(description="the cycle's data time (newest 5-minute bucket)")
@@ -163,6 +197,10 @@ class ActiveAlertBody(BaseModel):
     time_to_issue: str | None
     time_to_issue_minutes: int | None
     dominant_metric: str
+    level_held: bool = Field(
+        description="true while hysteresis holds the level above the band of risk_score "
+        "(docs/risk.md, 'Levels and hysteresis')"
+    )
     since: UtcDateTime = Field(description="when this alert opened (data time)")
     level_since: UtcDateTime
 

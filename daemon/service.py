@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -19,8 +20,11 @@ from argus.daemon.app import create_app
 from argus.daemon.cycle import prediction_job
 from argus.daemon.drift_job import drift_job
 from argus.daemon.models import ModelHolder, ServingModel, load_serving_model
+from argus.daemon.notify_job import channels, load_state, notify_job
+from argus.daemon.pull_job import PrometheusPull
 from argus.daemon.retention import purge_expired
 from argus.daemon.services import Services
+from argus.daemon.systemd import Watchdog, sd_notify
 from argus.errors import ConfigError
 from argus.keys import resolve_api_key
 from argus.storage.metrics import read_window_samples
@@ -66,26 +70,45 @@ def build_services(settings: Settings, api_key: str, model: ServingModel | None 
         api_key=api_key,
         models=ModelHolder(model),
         restored_alerts=read_open_alerts(store, dwell=settings.alert_min_dwell),
+        notify=load_state(store, settings),
     )
 
 
-def build_scheduler(services: Services) -> BackgroundScheduler:
-    """The daemon's jobs: predictions, drift checks, retention and optional scheduled training."""
+def watched(services: Services, watchdog: Watchdog) -> None:
+    """The prediction job, feeding systemd's watchdog on every tick the scheduler runs."""
+    prediction_job(services)
+    watchdog.ping()
+
+
+def build_scheduler(services: Services, watchdog: Watchdog | None = None) -> BackgroundScheduler:
+    """The daemon's jobs: predictions, drift checks, retention, alert delivery and optional
+    scheduled training."""
     settings = services.settings
     scheduler = BackgroundScheduler(
         timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
     )
     scheduler.add_job(purge_expired, "interval", hours=1, args=[services], id="retention")
     scheduler.add_job(
-        prediction_job,
+        watched,
         "interval",
         seconds=settings.cycle_check_seconds,
-        args=[services],
+        args=[services, watchdog or Watchdog({})],
         id="predictions",
     )
+    if channels(settings):
+        scheduler.add_job(notify_job, "interval", seconds=1, args=[services], id="notify")
     scheduler.add_job(
         drift_job, "interval", minutes=settings.drift_check_minutes, args=[services], id="drift"
     )
+    if settings.prometheus_url:
+        # The first pull (the backfill) runs at once; the later ones every pull interval.
+        scheduler.add_job(
+            PrometheusPull(services),
+            "interval",
+            seconds=settings.prometheus_pull_seconds,
+            id="prometheus-pull",
+            next_run_time=datetime.now(UTC),
+        )
     if settings.retrain_cron:
         try:
             trigger = CronTrigger.from_crontab(settings.retrain_cron, timezone="UTC")
@@ -135,7 +158,7 @@ def run_daemon(settings: Settings) -> int:
         log.info("API key from %s", key.source)
 
     services = build_services(settings, key.value)
-    scheduler = build_scheduler(services)
+    scheduler = build_scheduler(services, Watchdog())
     runtime = settings.home / RUNTIME_FILE_NAME
     server = create_server(
         create_app(services),
@@ -145,18 +168,25 @@ def run_daemon(settings: Settings) -> int:
         ident="argus",
     )
     port = int(server.effective_port)  # type: ignore[union-attr]
+    if not settings.public_url:
+        services.notify.base_url = f"http://{settings.host}:{port}"
     previous = signal.signal(signal.SIGTERM, _raise_exit)
     try:
         purge_expired(services)
         scheduler.start()
         write_runtime_file(runtime, settings.host, port)
         log.info("listening on http://%s:%d (data dir %s)", settings.host, port, settings.home)
+        sd_notify(f"READY=1\nSTATUS=listening on port {port}")
         server.run()
     except KeyboardInterrupt:
         server.task_dispatcher.shutdown()  # type: ignore[union-attr]
     finally:
         signal.signal(signal.SIGTERM, previous)
         log.info("shutting down")
+        sd_notify("STOPPING=1")
+        pull = scheduler.get_job("prometheus-pull")
+        if pull is not None:
+            pull.func.stop()  # a backfill in progress stops after the range it is storing
         scheduler.shutdown(wait=True)
         services.training.cancel()
         server.close()

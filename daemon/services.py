@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from argus.alerts import ActiveAlert
 from argus.config import Settings
 from argus.daemon.models import ModelHolder
+from argus.daemon.notify_job import NotifyState
 from argus.daemon.telemetry import Telemetry
 from argus.daemon.training import TrainingManager
 from argus.explain.cache import ExplanationCache
@@ -50,6 +51,7 @@ class Services:
     restored_alerts: Mapping[str, ActiveAlert] = field(default_factory=dict)
     drift: DriftCheck | None = None  # replaced by the hourly drift job
     explanations: ExplanationCache[bytes] = field(default_factory=ExplanationCache)
+    notify: NotifyState = field(default_factory=NotifyState)  # alert delivery (notify_job)
     training: TrainingManager = field(init=False)
 
     def __post_init__(self) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -46,18 +46,28 @@ class SnapshotCollector(Collector):
             labels=["server"],
         )
         fleet = GaugeMetricFamily("argus_fleet_health", "Fleet health 0-100")
+        up = GaugeMetricFamily(
+            "argus_server_up",
+            "1: the server reports; 0: no data for stale_after_minutes (data time)",
+            labels=["server"],
+        )
         if snap is not None:
-            for name, risk in snap.risks.items():
-                score.add_metric([name, snap.profiles[name]], risk.risk_score)
+            for name in snap.risks:
+                up.add_metric([name], 1)
+            for name in snap.stale:
+                up.add_metric([name], 0)
                 alert = snap.alerts.get(name)
                 level.add_metric([name], RANK[alert.level] if alert else 0)
+            for name, risk in snap.risks.items():
+                score.add_metric([name, snap.profiles[name]], risk.risk_score)
+                level.add_metric([name], RANK[snap.levels[name]])
                 for metric, mr in risk.metrics.items():
                     prob.add_metric([name, metric, "30m"], mr.within(URGENT_STEPS))
                     prob.add_metric([name, metric, "8h"], mr.within(len(mr.probabilities)))
                 if risk.time_to_issue_minutes is not None:
                     tti.add_metric([name], risk.time_to_issue_minutes * 60)
             fleet.add_metric([], snap.summary.fleet_health)
-        yield from (score, level, prob, tti, fleet)
+        yield from (score, level, prob, tti, fleet, up)
 
 
 class Telemetry:
@@ -82,6 +92,32 @@ class Telemetry:
             "argus_prediction_cycle_duration_seconds",
             "Duration of a prediction cycle",
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=r,
+        )
+        self.pulls = Counter(
+            "argus_prometheus_pulls", "Pulls from Prometheus that completed", registry=r
+        )
+        self.pull_errors = Counter(
+            "argus_prometheus_pull_errors",
+            "Pulls from Prometheus that failed (the next pull catches up)",
+            registry=r,
+        )
+        self.pull_rejected = Counter(
+            "argus_prometheus_rejected_records",
+            "Pulled samples that failed the feed's validation and were not stored",
+            registry=r,
+        )
+        self.notify_sent = Counter(
+            "argus_notifications_sent", "Notifications delivered", ["channel"], registry=r
+        )
+        self.notify_failures = Counter(
+            "argus_notification_failures",
+            "Notification attempts that failed (each is retried unless rejected)",
+            ["channel"],
+            registry=r,
+        )
+        self.notify_pending = Gauge(
+            "argus_notifications_pending", "Notifications waiting in the outbox", ["channel"],
             registry=r,
         )
         self.clock_jumps = Counter(

@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from argus.catalogue import GENERIC_PROFILE
+from argus.history import ALERT_HORIZON, AlertOutcome, alert_outcome
 from argus.storage.forecasts import TARGET_SQL
 from argus.storage.metrics import COLUMNS
 from argus.storage.store import Store
@@ -66,34 +68,37 @@ def _rounded(row: tuple[Any, ...] | None) -> float | None:
     return None if not row or row[0] is None else round(float(row[0]), 2)
 
 
-def predicted_alerts_without_breach(store: Store, start: datetime, end: datetime) -> int:
-    """Alerts resolved in [start, end] that reached warning or critical while their metric never
-    crossed its critical threshold from opening to resolution (see docs/history.md)."""
+def alert_outcomes(store: Store, start: datetime, end: datetime) -> dict[AlertOutcome, int]:
+    """What followed each alert raised to warning or critical in [start, end] (`alert_outcome`).
+
+    An alert is raised at its first `new` or `escalated` event at warning or higher; it is judged
+    on the metric that dominated then, against that metric's critical threshold for the server's
+    profile in that cycle. `end` is the newest data time.
+    """
+    counts = dict.fromkeys(AlertOutcome, 0)
     with store.reader() as cur:
-        alerts = cur.execute(
-            "SELECT r.server_name, r.opened_at, r.event_time, any_value(m.profile), "
-            "max(CASE p.level WHEN 'critical' THEN 3 WHEN 'warning' THEN 2 ELSE 1 END), "
-            "arg_max(p.dominant_metric, p.event_time) "
-            "FROM alert_events r JOIN alert_events p "
-            "ON p.server_name = r.server_name AND p.opened_at = r.opened_at "
-            "LEFT JOIN metrics m ON m.server_name = r.server_name AND m.ts = r.opened_at "
-            "WHERE r.kind = 'resolved' AND r.event_time BETWEEN ? AND ? AND p.kind <> 'resolved' "
-            "GROUP BY r.server_name, r.opened_at, r.event_time",
+        raised = cur.execute(
+            "WITH raises AS (SELECT server_name, min(event_time) AS raised_at, "
+            "arg_min(dominant_metric, event_time) AS metric FROM alert_events "
+            "WHERE kind IN ('new', 'escalated') AND level IN ('warning', 'critical') "
+            "GROUP BY server_name, opened_at) "
+            "SELECT r.server_name, r.raised_at, r.metric, any_value(s.profile) FROM raises r "
+            "LEFT JOIN server_risks s ON s.server_name = r.server_name "
+            "AND s.data_time = r.raised_at WHERE r.raised_at BETWEEN ? AND ? "
+            "GROUP BY r.server_name, r.raised_at, r.metric",
             [start, end],
         ).fetchall()
-        count = 0
-        for server, opened, resolved, profile, peak, metric in alerts:
-            if peak < 2 or metric not in TARGET_SQL:
+        for server, raised_at, metric, profile in raised:
+            if metric not in TARGET_SQL:
                 continue
-            critical = threshold_for(metric, profile or "Generic").critical
+            critical = threshold_for(metric, profile or GENERIC_PROFILE).critical
             row = cur.execute(
-                f"SELECT max({TARGET_SQL[metric]}) FROM metrics "  # noqa: S608 - fixed map
-                "WHERE server_name = ? AND ts BETWEEN ? AND ?",
-                [server, opened, resolved],
+                f"SELECT min(ts) FROM metrics WHERE server_name = ? "  # noqa: S608 - fixed map
+                f"AND ts >= ? AND ts <= ? AND {TARGET_SQL[metric]} >= ?",
+                [server, raised_at, raised_at + ALERT_HORIZON, critical],
             ).fetchone()
-            if row is None or row[0] is None or row[0] < critical:
-                count += 1
-    return count
+            counts[alert_outcome(raised_at, row[0] if row else None, end)] += 1
+    return counts
 
 
 def server_risks(store: Store, server: str, start: datetime, end: datetime) -> list[tuple]:

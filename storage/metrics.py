@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from argus.catalogue import METRIC_NAMES, OPTIONAL_FIELDS, STEP_MINUTES
+from argus.catalogue import CPU_CORES_FIELD, METRIC_NAMES, OPTIONAL_FIELDS, STEP_MINUTES
 from argus.storage.store import Store
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ COLUMNS: tuple[str, ...] = (
     "status",
     *METRIC_NAMES,
     *(f.name for f in OPTIONAL_FIELDS),
+    CPU_CORES_FIELD.name,  # migration 5
     "ingested_at",
 )
 _COLUMN_LIST = ", ".join(COLUMNS)

@@ -135,6 +135,32 @@ CREATE TABLE cascade_events (
 CREATE INDEX cascade_events_time ON cascade_events (event_time);
 """,
     ),
+    (
+        5,
+        "metrics: the server's CPU count when the sender knows it (load thresholds)",
+        """
+ALTER TABLE metrics ADD COLUMN cpu_cores INTEGER;
+""",
+    ),
+    (
+        6,
+        "notification outbox: alert transitions waiting for (or sent to) Alertmanager and webhooks",
+        """
+CREATE SEQUENCE notify_outbox_id;
+CREATE TABLE notify_outbox (
+    id BIGINT PRIMARY KEY DEFAULT nextval('notify_outbox_id'),
+    channel VARCHAR NOT NULL,
+    alert_key VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    notices VARCHAR NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMP NOT NULL,
+    last_error VARCHAR,
+    delivered_at TIMESTAMP
+);
+""",
+    ),
 )
 
 SCHEMA_VERSION_DDL = """

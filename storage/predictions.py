@@ -8,6 +8,7 @@ from datetime import datetime
 
 from argus.alerts import ActiveAlert, AlertEvent, AlertEventKind
 from argus.risk import ServerRisk
+from argus.storage.notify import OutboxRow, insert_outbox
 from argus.storage.store import Store
 from argus.thresholds import Level
 
@@ -24,8 +25,9 @@ class CycleRecord:
     prob_8h: float
     counts: Mapping[Level, int]
     model: str  # the serving forecaster's name
-    risks: Sequence[tuple[ServerRisk, str, str]]  # (risk, profile, model)
+    risks: Sequence[tuple[ServerRisk, Level, str, str]]  # (risk, server's level, profile, model)
     events: Sequence[AlertEvent]
+    outbox: Sequence[OutboxRow] = ()  # notifications of the events, durable with them
 
 
 def save_cycle(store: Store, cycle: CycleRecord) -> None:
@@ -35,9 +37,9 @@ def save_cycle(store: Store, cycle: CycleRecord) -> None:
     cycle's summary and risks; its events are appended since they are transitions that happened.
     """
     risk_rows = [
-        (cycle.data_time, r.server_name, profile, model, r.risk_score, r.level.value,
+        (cycle.data_time, r.server_name, profile, model, r.risk_score, level.value,
          r.dominant_metric, r.time_to_issue_minutes, r.prob_30m, r.prob_8h)
-        for r, profile, model in cycle.risks
+        for r, level, profile, model in cycle.risks
     ]  # fmt: skip
     event_rows = [
         (e.server_name, e.kind.value, e.at, e.level.value, e.previous_level.value, e.risk_score,
@@ -60,6 +62,7 @@ def save_cycle(store: Store, cycle: CycleRecord) -> None:
             cur.executemany(
                 "INSERT INTO alert_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", event_rows
             )
+        insert_outbox(cur, cycle.outbox)
 
 
 # prediction_cycles stores one count column per level, in this order.

@@ -14,8 +14,7 @@ from argus.daemon.app import create_app
 from argus.daemon.models import ServingModel
 from argus.daemon.service import build_services
 from argus.daemon.services import Services
-from argus.forecast.baseline import SeasonalNaive
-from argus.forecast.trend import TrendRule
+from argus.forecast.serving import ServingForecaster
 from tests.factories import TEST_KEY, LiveDaemon
 
 
@@ -27,8 +26,8 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def services(settings: Settings) -> Iterator[Services]:
     settings.home.mkdir(parents=True, exist_ok=True)
-    # the fallback as the daemon serves it (with the drift override)
-    fallback = SeasonalNaive(trend=TrendRule())
+    # no trained model, served as the daemon serves it (combination, bands, trend rule)
+    fallback = ServingForecaster(None)
     built = build_services(settings, TEST_KEY, ServingModel(fallback, None))
     yield built
     built.store.close()

@@ -65,6 +65,7 @@ class LiveDaemon:
     home: Path
     key: str = TEST_KEY
     extra_env: dict[str, str] = field(default_factory=dict)
+    port: int = 0  # 0: a free one; a fixed port lets a restarted daemon keep its URL
     proc: subprocess.Popen | None = None
     url: str = ""
     log: Path | None = None
@@ -76,7 +77,7 @@ class LiveDaemon:
         self.log = self.home.parent / f"{self.home.name}-daemon.log"
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                argus_command("serve", "--port", "0", "--home", str(self.home)),
+                argus_command("serve", "--port", str(self.port), "--home", str(self.home)),
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

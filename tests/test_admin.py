@@ -65,7 +65,7 @@ def test_drift_check_measures_realised_error_of_stored_forecasts(client, service
 
 def test_models_list_starts_empty_with_the_fallback_serving(client) -> None:
     body = client.get("/admin/models").get_json()
-    assert body == {"serving": "seasonal_naive", "models": []}
+    assert body == {"serving": "baseline", "models": []}
 
 
 @pytest.mark.parametrize(
@@ -74,7 +74,7 @@ def test_models_list_starts_empty_with_the_fallback_serving(client) -> None:
 def test_reload_refuses_paths_outside_the_models_dir(client, path) -> None:
     resp = client.post("/admin/reload-model", query_string={"model_path": path})
     assert resp.status_code == 400, resp.get_json()
-    assert client.get("/status").get_json()["model"] == "seasonal_naive"
+    assert client.get("/status").get_json()["model"] == "baseline"
 
 
 def test_training_status_is_idle_and_cancel_is_harmless(client) -> None:

@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 
 from argus.forecast.artifacts import load_model
-from argus.forecast.baseline import SeasonalNaive
-from argus.forecast.trend import TrendRule
+from argus.forecast.serving import ServingForecaster
 from argus.replay import origins_between, prepare, replay
 from argus.simulate import IncidentRates, Simulator, simulate_fleet
 from argus.simulate.dataset import block_frame
@@ -25,11 +24,11 @@ def healthy_fleet():
     return prepare(block_frame(sim.block))
 
 
-@pytest.mark.parametrize("model", ["tft", "seasonal_naive"])
+@pytest.mark.parametrize("model", ["tft", "no_model"])
 def test_a_healthy_fleet_raises_no_alert_over_a_day(healthy_fleet, tiny_model, model) -> None:
     # both as the daemon serves them: with the drift override (argus.forecast.trend)
     forecaster = (
-        load_model(tiny_model, "tiny") if model == "tft" else SeasonalNaive(trend=TrendRule())
+        ServingForecaster(load_model(tiny_model, "tiny") if model == "tft" else None)
     )
     end = healthy_fleet["timestamp"].max().to_pydatetime()
     steps = replay(healthy_fleet, forecaster, origins_between(end - timedelta(days=1), end, 30))
@@ -55,13 +54,13 @@ def leaking_server() -> tuple[pd.DataFrame, datetime, datetime]:
     return frame, onset, breach
 
 
-@pytest.mark.parametrize("model", ["tft", "seasonal_naive"])
+@pytest.mark.parametrize("model", ["tft", "no_model"])
 def test_a_memory_leak_raises_warning_then_critical_before_exhaustion(
     leaking_server, tiny_model, model
 ) -> None:
     frame, onset, breach = leaking_server
     forecaster = (
-        load_model(tiny_model, "tiny") if model == "tft" else SeasonalNaive(trend=TrendRule())
+        ServingForecaster(load_model(tiny_model, "tiny") if model == "tft" else None)
     )
     steps = replay(frame, forecaster, origins_between(onset, breach, 15))
     levels = [s.active[LEAKY].level if LEAKY in s.active else Level.HEALTHY for s in steps]

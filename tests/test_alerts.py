@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from argus.alerts import AlertEventKind, AlertPolicy, advance
+from argus.alerts import AlertEventKind, AlertPolicy, advance, level_held, server_levels
+from argus.config import Settings
 from argus.risk import ServerRisk
-from argus.thresholds import level_for
+from argus.thresholds import Level, level_for
 
 T0 = datetime(2025, 1, 15, 10, 0)
+STEP = timedelta(minutes=5)
 
 
 def risk(score: float, server: str = "ppdb001") -> ServerRisk:
@@ -73,3 +75,19 @@ def test_one_alert_per_server_and_absent_servers_keep_theirs() -> None:
     later, events = advance(active, [risk(95, "a")], T0 + timedelta(minutes=5))
     assert sorted(later) == ["a", "b"] and later["b"] == active["b"]
     assert [e.kind for e in events] == [AlertEventKind.ESCALATED]
+
+
+def test_server_levels_are_the_alert_levels_and_never_below_the_score() -> None:
+    active, _ = advance({}, [risk(85, "a"), risk(55, "b")], T0)
+    active, _ = advance(active, [risk(30, "a"), risk(10, "b"), risk(20, "c")], T0 + STEP)
+    levels = server_levels(active, ["a", "b", "c"])
+    assert levels == {"a": Level.CRITICAL, "b": Level.DEGRADED, "c": Level.HEALTHY}  # held
+    assert level_held(levels["a"], 30) and not level_held(levels["c"], 20)
+    assert not level_held(Level.WARNING, 65)
+
+
+def test_the_default_policy_is_the_daemons_default() -> None:
+    fields = Settings.model_fields
+    assert AlertPolicy() == AlertPolicy(
+        fields["alert_hysteresis"].default, fields["alert_min_dwell"].default
+    )

@@ -68,7 +68,7 @@ def env_for(live: LiveDaemon) -> dict[str, str]:
         ),
         (["drift"], lambda d: set(d["metrics"]) == {"per", "dss", "fds", "anomaly_rate"}),
         (["drift", "--report"], lambda d: "recommendations" in d),
-        (["models"], lambda d: d["serving"] == "seasonal_naive" and d["models"] == []),
+        (["models"], lambda d: d["serving"] == "baseline" and d["models"] == []),
         (["training-status"], lambda d: d["status"] == "idle"),
         (
             ["explain", "ppdb001"],

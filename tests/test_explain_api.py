@@ -27,7 +27,7 @@ def test_explain_has_the_seed_fields_and_leaves_the_snapshot_alone(client, servi
     body = resp.get_json()
     assert body["server_name"] == HOT
     assert body["prediction"]["risk_score"] == snapshot.risks[HOT].risk_score
-    assert body["prediction"]["alert_level"] == str(snapshot.risks[HOT].level)
+    assert body["prediction"]["alert_level"] == str(snapshot.levels[HOT])
     assert body["model"] == "baseline" and body["shap"]["method"] == "occlusion"
     top = body["shap"]["top_features"]
     assert top and all({"feature", "importance", "stars"} <= set(f) for f in top)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from argus.forecast.base import ForecastSet
-from argus.forecast.blend import Blend, anchor_points, apply_blend, learn_blend, weight_grid
+from argus.forecast.blend import Blend, anchor_points, learn_blend, weight_grid
 from argus.forecast.frame import DAY_STEPS
 
 TARGETS2 = ("cpu_pct", "mem_pct")
@@ -18,20 +17,19 @@ def test_weight_grid_is_every_convex_combination() -> None:
     assert (grid >= 0).all() and [1.0, 0.0, 0.0] in grid.tolist()
 
 
-def test_anchor_points_are_the_last_value_and_the_day_before() -> None:
-    recent = np.arange(DAY_STEPS + 10, dtype=float).reshape(1, -1, 1)  # y(t) = t
-    recent[0, 11, 0] = np.nan  # a missed bucket yesterday: the value before it stands in
-    anchors = anchor_points(recent, horizon=4)  # (1, 1, 4, 2)
-    last = DAY_STEPS + 9
-    np.testing.assert_array_equal(anchors[0, 0, :, 0], [last] * 4)
-    # step h is bucket last + h; a day before it is last + h - 288 = 9 + h
-    np.testing.assert_array_equal(anchors[0, 0, :, 1], [10, 10, 12, 13])
+def test_anchor_points_are_the_last_value_and_the_weeks_median() -> None:
+    recent = np.full((1, 7 * DAY_STEPS + 12, 1), 10.0)
+    recent[0, -DAY_STEPS:, 0] = 90.0  # yesterday (and today): a one-off incident
+    recent[0, -1, 0] = 42.0
+    anchors = anchor_points(recent, np.zeros((1, 1, 4)))  # (1, 1, 4, 2)
+    np.testing.assert_array_equal(anchors[0, 0, :, 0], [42.0] * 4)
+    np.testing.assert_array_equal(anchors[0, 0, :, 1], [10.0] * 4)  # not yesterday's 90
 
 
-def test_under_a_day_of_history_the_seasonal_point_is_the_last_value() -> None:
-    recent = np.full((1, DAY_STEPS, 1), np.nan)
+def test_under_three_days_of_history_the_usual_point_is_the_last_value() -> None:
+    recent = np.full((1, 2 * DAY_STEPS, 1), np.nan)
     recent[0, -5:, 0] = [1, 2, 3, 4, 5]
-    anchors = anchor_points(recent, horizon=3)
+    anchors = anchor_points(recent, np.zeros((1, 1, 3)))
     np.testing.assert_array_equal(anchors[0, 0], [[5, 5], [5, 5], [5, 5]])
 
 
@@ -61,27 +59,6 @@ def test_too_few_validation_errors_keep_the_network_alone() -> None:
     ones = np.ones((3, 1, 4))
     blend = learn_blend(median, anchors, ones, np.ones((3, 1)), np.arange(3), ("cpu_pct",), (4,))
     assert blend.weights["cpu_pct"] == [[1.0, 0.0, 0.0]]
-
-
-def test_apply_blend_moves_the_band_with_the_median_of_the_models_rows_only() -> None:
-    steps = 2
-    values = np.zeros((2, 2, steps, 3))
-    values[..., 0], values[..., 1], values[..., 2] = 40.0, 50.0, 60.0
-    forecast = ForecastSet(
-        servers=("a", "b"),
-        targets=TARGETS2,
-        quantiles=(0.1, 0.5, 0.9),
-        timestamps=np.zeros((2, steps), dtype="datetime64[ns]"),
-        values=values,
-        models=("tft:m", "baseline"),
-    )
-    recent = np.full((2, DAY_STEPS, 2), 70.0)  # last value and yesterday both 70
-    blend = Blend((steps,), {"cpu_pct": [[0.5, 0.5, 0.0]], "mem_pct": [[1.0, 0.0, 0.0]]})
-    out = apply_blend(forecast, ("a", "b"), recent, blend, "tft:m")
-    np.testing.assert_allclose(out.values[0, 0], [[50, 60, 70]] * steps)  # median 0.5·50 + 0.5·70
-    np.testing.assert_allclose(out.values[0, 1], values[0, 1])  # weights (1, 0, 0)
-    np.testing.assert_allclose(out.values[1], values[1])  # the fallback's row is not blended
-    assert out.models == forecast.models
 
 
 def test_one_server_in_an_incident_does_not_choose_the_weights() -> None:

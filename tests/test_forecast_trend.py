@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.stats import theilslopes
 
 from argus.catalogue import TARGETS
 from argus.forecast.baseline import SeasonalNaive
@@ -42,11 +43,12 @@ def test_a_steady_memory_climb_is_extrapolated_along_its_line() -> None:
     np.testing.assert_array_equal(served.values[1], plain.values[1])
     # the median is the usual level (the median of the same time on the previous days that
     # the three days of history hold: two for the last hour, three for the next two hours)
-    # + the least-squares line of the last hour's difference from it, extrapolated
-    # (np.polyfit as the independent reference)
+    # + the Theil-Sen line of the last hour's difference from it, extrapolated
+    # (scipy's theilslopes as the independent reference)
     mem = leak.values[:, MEM]
     past = np.median([mem[-12 - d * DAY_STEPS : -d * DAY_STEPS] for d in (1, 2)], axis=0)
-    fit_slope, fit_level = np.polyfit(np.arange(12), mem[-12:] - past, 1)
+    fit = theilslopes(mem[-12:] - past, np.arange(12), method="joint")
+    fit_slope, fit_level = fit.slope, fit.intercept
     assert fit_slope == pytest.approx(slope, abs=0.1)
     line = fit_level + fit_slope * (11 + np.arange(1, 25))
     usual = np.median([mem[STEPS - d * DAY_STEPS + np.arange(24)] for d in (1, 2, 3)], axis=0)

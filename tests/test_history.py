@@ -10,7 +10,8 @@ import pytest
 
 from argus.alerts import AlertEvent, AlertEventKind
 from argus.daemon.cycle import run_cycle
-from argus.storage.history import predicted_alerts_without_breach
+from argus.history import AlertOutcome, alert_outcome
+from argus.storage.history import alert_outcomes
 from argus.storage.metrics import insert_samples
 from argus.storage.predictions import CycleRecord, save_cycle
 from argus.thresholds import Level
@@ -47,7 +48,8 @@ def test_summary_counts_alerts_and_resolution(history) -> None:
     assert body["total_alerts"] == 1
     assert body["alerts_by_level"]["critical"] == 1
     assert body["avg_resolution_time_minutes"] > 0
-    assert body["incidents_prevented"] == 0  # memory really crossed 98 %: nothing was prevented
+    # raised on memory already at 99 %: a report of a breach, not a forecast of one
+    assert body["incidents_prevented"] == 0 and body["alerts_without_breach"] == 0
     assert 0 < body["fleet_health_avg"] <= 100
 
 
@@ -78,7 +80,7 @@ def test_environment_snapshots_are_one_per_cycle(history) -> None:
     body = history.get("/historical/environment?time_range=1d").get_json()
     assert body["count"] == 12
     first = body["snapshots"][0]
-    assert first["total_servers"] == 2 and first["model"] == "seasonal_naive"
+    assert first["total_servers"] == 2 and first["model"] == "baseline"
     assert first["critical"] + first["warning"] + first["degraded"] + first["healthy"] == 2
 
 
@@ -122,16 +124,22 @@ def _alert(kind: AlertEventKind, at: datetime, level: Level) -> AlertEvent:
     )
 
 
-def test_prevented_counts_predicted_breaches_that_did_not_happen(services) -> None:
+def _samples(services, memory: dict[int, float]) -> None:
+    """ppdb001 (Database: memory critical at 98 %) at BASE_TIME + the given minutes."""
     rows = [
         dict(
-            make_record("ppdb001", BASE_TIME + timedelta(minutes=5 * i), mem_used_pct=m),
-            timestamp=BASE_TIME + timedelta(minutes=5 * i),
+            make_record("ppdb001", BASE_TIME + timedelta(minutes=m), mem_used_pct=v),
+            timestamp=BASE_TIME + timedelta(minutes=m),
             profile="Database",
         )
-        for i, m in enumerate([90, 94, 96, 93])
+        for m, v in memory.items()
     ]
     insert_samples(services.store, rows, datetime(2025, 1, 1))
+
+
+def test_prevented_counts_only_breaches_that_followed_the_alert(services) -> None:
+    """An alert whose metric never reached critical (a false alarm, or one acted on) is not a
+    prevented incident; one raised on a breach already there is not a forecast."""
     events = [
         _alert(AlertEventKind.NEW, BASE_TIME, Level.WARNING),
         _alert(AlertEventKind.RESOLVED, BASE_TIME + timedelta(minutes=15), Level.HEALTHY),
@@ -139,11 +147,19 @@ def test_prevented_counts_predicted_breaches_that_did_not_happen(services) -> No
     save_cycle(
         services.store, CycleRecord(BASE_TIME, BASE_TIME, 1.0, 90.0, 0.1, 0.2, {}, "x", [], events)
     )
-    end = BASE_TIME + timedelta(hours=1)
-    assert predicted_alerts_without_breach(services.store, BASE_TIME, end) == 1
-    insert_samples(
-        services.store,
-        [dict(rows[0], timestamp=BASE_TIME + timedelta(minutes=7), mem_used_pct=99.0)],
-        datetime(2025, 1, 1),
-    )
-    assert predicted_alerts_without_breach(services.store, BASE_TIME, end) == 0
+    end = BASE_TIME + timedelta(hours=9)
+    _samples(services, {5 * i: 90.0 + i % 5 for i in range(12 * 9)})  # 90-94 %: never 98
+    assert alert_outcomes(services.store, BASE_TIME, end)[AlertOutcome.NO_BREACH] == 1
+    _samples(services, {123: 99.0})  # memory ran out two hours after the warning
+    outcomes = alert_outcomes(services.store, BASE_TIME, end)
+    assert outcomes[AlertOutcome.FOREWARNED] == 1 and outcomes[AlertOutcome.NO_BREACH] == 0
+    _samples(services, {2: 98.5})  # ... but it was already critical when the alert came
+    assert alert_outcomes(services.store, BASE_TIME, end)[AlertOutcome.PRESENT] == 1
+
+
+def test_alert_outcome_waits_for_the_horizon() -> None:
+    t = BASE_TIME
+    assert alert_outcome(t, None, t + timedelta(hours=7)) is AlertOutcome.PENDING
+    assert alert_outcome(t, None, t + timedelta(hours=8)) is AlertOutcome.NO_BREACH
+    assert alert_outcome(t, t + timedelta(minutes=4), t) is AlertOutcome.PRESENT
+    assert alert_outcome(t, t + timedelta(minutes=5), t) is AlertOutcome.FOREWARNED

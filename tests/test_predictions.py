@@ -151,6 +151,6 @@ def test_daemon_scheduler_runs_cycles_by_itself(tmp_path) -> None:
         assert body["timestamp"] == records[-1]["timestamp"] + "Z"
         status = live.get("/status").json()
         assert status["last_prediction"] is not None and status["prediction_cycles"] >= 1
-        assert status["model"] == "seasonal_naive" and status["model_loaded"] is False
+        assert status["model"] == "baseline" and status["model_loaded"] is False
     finally:
         live.stop()

@@ -85,7 +85,7 @@ def test_a_likely_breach_in_45_minutes_is_critical_with_time_to_issue() -> None:
     mem = np.tile([70.0, 75.0, 80.0], (96, 1))
     mem[8:] = [97.0, 99.0, 100.0]  # median crosses the 98 % critical line at step 9 (45 min)
     risk = assess_server(forecast_of({"mem_pct": mem}), "ppdb001", "Database", {"mem_pct": 75.0})
-    assert risk.level is Level.CRITICAL
+    assert risk.score_level is Level.CRITICAL
     assert risk.dominant_metric == "mem_pct"
     assert risk.time_to_issue_minutes == 45
     assert risk.breach_at == datetime(2025, 1, 15, 10, 45)
@@ -95,7 +95,7 @@ def test_a_likely_breach_in_45_minutes_is_critical_with_time_to_issue() -> None:
 
 def test_a_calm_forecast_is_healthy() -> None:
     risk = assess_server(forecast_of({}), "ppdb001", "Database", {"cpu_pct": 12.0})
-    assert risk.level is Level.HEALTHY
+    assert risk.score_level is Level.HEALTHY
     assert risk.time_to_issue_minutes is None
     assert risk.risk_score < 1
     assert risk.message == "No breach expected in the next 8 hours"
@@ -114,8 +114,11 @@ def test_fleet_summary_combines_servers_as_independent() -> None:
     mem = np.tile([97.0, 99.0, 100.0], (96, 1))
     hot = assess_server(forecast_of({"mem_pct": mem}), "ppdb001", "Database", {})
     calm = assess_server(forecast_of({}), "ppdb001", "Database", {})
-    summary = fleet_summary([hot, calm, calm])
-    assert summary.counts[Level.CRITICAL] == 1 and summary.counts[Level.HEALTHY] == 2
+    # counts are of the servers' levels (the alert state's), not of the scores' bands
+    levels = {"a": Level.CRITICAL, "b": Level.WARNING, "c": Level.HEALTHY}
+    summary = fleet_summary([hot, calm, calm], levels)
+    assert summary.total_servers == 3
+    assert [summary.counts[lvl] for lvl in Level] == [1, 1, 0, 1]
     expected = 1 - (1 - hot.prob_30m) * (1 - calm.prob_30m) ** 2
     assert summary.prob_30m == pytest.approx(expected, abs=1e-4)
     assert summary.fleet_health == pytest.approx(

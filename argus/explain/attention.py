@@ -77,9 +77,10 @@ def focus_periods(attention: np.ndarray) -> list[FocusPeriod]:
 
 
 def rule_periods(history_steps: int, horizon: int) -> list[FocusPeriod]:
-    """What the seasonal-naive rule reads: the latest sample (its present) and, with a day of
-    history, the next `horizon` steps one day earlier (its point forecast)."""
-    latest = FocusPeriod(0, 1, 0.0)
+    """What the simple forecasters read where no model serves: the last hour (the last value
+    and the recent mean) and, with a day of history, the next `horizon` steps one day earlier
+    (the most recent of the days whose median is the usual level)."""
+    latest = FocusPeriod(0, min(12, max(history_steps, 1)), 0.0)
     if history_steps < DAY_STEPS:
         return [latest]
     yesterday = FocusPeriod(DAY_STEPS - horizon, DAY_STEPS, 0.0, "Yesterday at this time")

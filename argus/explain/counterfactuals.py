@@ -60,7 +60,7 @@ def counterfactual(scenario: Scenario, base: ServerRisk, after: ServerRisk) -> C
         recommendation=recommendation,
         risk_before=before,
         risk_after=now,
-        level_after=str(after.level),
+        level_after=str(after.score_level),
         metrics=scenario.metrics,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -71,8 +72,9 @@ class Explanation:
 
 
 def _served_by_network(forecaster: Any, grid: pd.DataFrame) -> bool:
-    """Whether `forecaster.predict` would give this server to the TFT (not its fallback)."""
-    network, config = getattr(forecaster, "network", None), getattr(forecaster, "config", None)
+    """Whether the serving model would give this server to the TFT (not its fallback)."""
+    model = forecaster.model
+    network, config = getattr(model, "network", None), getattr(model, "config", None)
     if network is None or config is None:
         return False
     last = int(grid["time_idx"].max())
@@ -82,10 +84,16 @@ def _served_by_network(forecaster: Any, grid: pd.DataFrame) -> bool:
 
 
 def _risks(
-    forecast: ForecastSet, variants: dict[str, pd.DataFrame], profile: str
+    forecast: ForecastSet,
+    variants: dict[str, pd.DataFrame],
+    profile: str,
+    cores: int | None = None,
+    metrics: Collection[str] | None = None,
 ) -> dict[str, ServerRisk]:
     return {
-        name: assess_server(forecast, name, profile, present_values(grid))
+        name: assess_server(
+            forecast, name, profile, present_values(grid), cores=cores, metrics=metrics
+        )
         for name, grid in variants.items()
     }
 
@@ -111,7 +119,7 @@ def _attention(
         method = ATTENTION_METHOD
     else:
         periods = rule_periods(len(grid), horizon)
-        who = "Fallback model (seasonal naive: the same hours yesterday plus the latest sample)"
+        who = "The simple forecasters (the last hour and the same hours on earlier days)"
         text = analysis(values, periods, metric, f"{who} focused on")
         method = RULE_METHOD
     return Attention(
@@ -125,11 +133,17 @@ def _attention(
 def _run(
     forecaster: Any, batch: pd.DataFrame, server: str, network: bool
 ) -> tuple[ForecastSet, NetworkWeights | None]:
-    if network:
-        from argus.explain.network import run_network  # torch: only for a TFT
+    """Serve every variant as the server itself would be (its learnt weights and bands)."""
+    feed = grid_to_feed(batch)
+    state_of = {str(name): server for name in batch["server"].unique()}
+    forecast = forecaster.forecast(feed, state_of=state_of)
+    if not network:
+        return forecast, None
+    from argus.explain.network import run_network  # torch: only for a TFT
 
-        return run_network(forecaster, batch, server)
-    return forecaster.predict(grid_to_feed(batch)), None
+    # the interpretation needs the real server's window only (the variants were served above)
+    own = batch[batch["server"].astype(str) == server]
+    return forecast, run_network(forecaster.model, own, server)[1]
 
 
 def _variants(
@@ -168,14 +182,17 @@ def explain_server(
     profile: str | None = None,
     *,
     importance: Importance = "auto",
+    cores: int | None = None,
+    metrics: Collection[str] | None = None,
 ) -> Explanation:
     """Explain the forecast and risk of `server` from its feed-schema `history`.
 
-    `forecaster` is the serving model (a TFTForecaster or a baseline). One batched model run
+    `forecaster` is the serving model (a `ServingForecaster`). One batched serving run
     forecasts the real history, every counterfactual scenario and every occluded copy; risk
     is scored by `assess_server` exactly like a prediction cycle. `features` are the TFT's
     variable-selection weights when the TFT serves the server (`importance="auto"`), else
-    the occlusion ranking, which is always in `occlusion`.
+    the occlusion ranking, which is always in `occlusion`. `cores` and `metrics` score risk as
+    the cycle did: the server's reported CPU count, and only the targets it reports.
     """
     started = time.perf_counter()
     grid = to_grid(history[history["server_name"].astype(str) == server])
@@ -186,7 +203,7 @@ def explain_server(
     variants = _variants(grid, server, profile, occlusion=True)
     batch = pd.concat(variants.values(), ignore_index=True)
     forecast, view = _run(forecaster, batch, server, network)
-    risks = _risks(forecast, variants, profile)
+    risks = _risks(forecast, variants, profile, cores, metrics)
     occluded = _occlusion_features(forecast, risks, server, profile)
     if view is None or importance == "occlusion":
         features, method = occluded, OCCLUSION_METHOD

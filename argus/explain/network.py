@@ -23,7 +23,6 @@ from argus.forecast.frame import (
     STEP_NS,
     future_lags,
     grid_to_feed,
-    server_series,
     steps_to_timestamps,
 )
 from argus.forecast.tft import prediction_dataset, prediction_frame
@@ -59,7 +58,7 @@ class _Batch:
 
 
 def _forecasts(forecaster: TFTForecaster, out: dict, batch: _Batch) -> ForecastSet:
-    """The quantile forecasts of a forward pass, post-processed as `TFTForecaster.predict` does."""
+    """The network's quantile forecasts of a forward pass, as `TFTForecaster.predict` gives them."""
     cfg = forecaster.config
     network = forecaster.network
     assert network is not None  # noqa: S101 - checked by the caller
@@ -123,9 +122,7 @@ def run_network(
     x = batch.x
     with torch.inference_mode():
         out = network(x)
-        forecast = _forecasts(forecaster, out, batch)
-        # the blend and the drift override, as predict applies them (network weights unchanged)
-        forecast = forecaster.post_process(forecast, server_series(grid))
+        forecast = _forecasts(forecaster, out, batch)  # the network's own, before serving
         row = forecast.index(subject)
         weights = network.interpret_output(out, reduction="none")["encoder_variables"][row]
         length = int(x["encoder_lengths"][row])

@@ -1,4 +1,6 @@
-"""Forecast combination: the TFT's median blended with the last value and the same time yesterday.
+"""The fleet-level blend learnt at training: the model's median with the last value and the
+usual level. It is the prior of the serving layer's per-server combination
+(`argus.forecast.combine`), which moves towards each server's own realised errors.
 
 A small TFT trained for minutes on CPU loses to naive and seasonal naive on some targets (CPU %
 of VMs whose load is a random walk at 1 h and a daily cycle at 8 h); the three forecasts err in
@@ -7,21 +9,21 @@ different ways, so a weighted mean of them is often better than any one of them.
 last week of its data (`argus.forecast.calibration`), minimising MASE as the benchmarks compute
 it (see `learn_blend`), with the most network weight among those within 2 % of the best score.
 The whole quantile band moves with its median, so the calibration's
-spread factors still apply. Weights (1, 0, 0) are the network alone. Measured gains and losses:
-docs/benchmarks.md, "Blend and calibration".
+spread factors still apply. Weights (1, 0, 0) are the network alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import product
 
 import numpy as np
 
-from argus.forecast.base import ForecastSet, clip_values
-from argus.forecast.frame import DAY_STEPS
+from argus.forecast.combine import NAIVE, USUAL, candidates
 
-COMPONENTS: tuple[str, ...] = ("tft", "naive", "seasonal_naive")
+# The blend's components: the model, the last value, and the usual level (a week's median at
+# that time: never yesterday alone, which would replay yesterday's one-off incident).
+COMPONENTS: tuple[str, ...] = ("model", "naive", "usual")
 GRID_STEP = 0.1
 MIN_SAMPLES = 50  # fewer validation errors than this in a block: keep the network alone
 # A blend must beat the network by more than this share of its score to be chosen over a
@@ -36,31 +38,18 @@ def weight_grid(step: float = GRID_STEP) -> np.ndarray:
     return np.array(rows, dtype=np.float64) / n
 
 
-def anchor_points(recent: np.ndarray, horizon: int) -> np.ndarray:
-    """(servers, targets, horizon, 2) naive and seasonal-naive points after `recent`'s end.
+def anchor_points(recent: np.ndarray, median: np.ndarray) -> np.ndarray:
+    """(servers, targets, horizon, 2) the naive and usual-level points after `recent`'s end.
 
-    `recent` is (servers, steps, targets) of each server's last buckets (NaN where none).
-    Step h's seasonal point is the bucket one day before it; where that is missing, the latest
-    earlier value; with no value at all, the naive point.
+    `recent` is (servers, steps, targets) of each server's last buckets (NaN where none),
+    `median` (servers, targets, horizon) the model's. The usual level is the median of the same
+    time on each of the last 7 days (`argus.forecast.combine`); where fewer than 3 days were
+    observed, the naive point.
     """
-    tail = recent[:, -DAY_STEPS:]
-    steps = tail.shape[1]
-    # latest finite position at or before each one (-1: none yet), read only where needed
-    latest = np.where(np.isfinite(tail), np.arange(steps)[None, :, None], -1)
-    np.maximum.accumulate(latest, axis=1, out=latest)
-    day_ago = steps - DAY_STEPS + np.arange(horizon) % DAY_STEPS  # < 0: before the history
-    at = np.take_along_axis(latest, np.clip(day_ago, 0, None)[None, :, None], axis=1)
-    at = np.where(day_ago[None, :, None] >= 0, at, -1)
-    seasonal = np.where(at >= 0, np.take_along_axis(tail, np.maximum(at, 0), axis=1), np.nan)
-    last = latest[:, -1]  # (servers, targets)
-    naive = np.where(
-        last >= 0, np.take_along_axis(tail, np.maximum(last, 0)[:, None], 1)[:, 0], np.nan
-    )
-    out = np.empty((tail.shape[0], tail.shape[2], horizon, 2))
-    out[..., 0] = naive[:, :, None]
-    out[..., 1] = seasonal.transpose(0, 2, 1)
+    cands = candidates(recent, median)
+    out = cands[..., [NAIVE, USUAL]]
     missing = ~np.isfinite(out[..., 1])
-    out[..., 1][missing] = np.broadcast_to(naive[:, :, None], missing.shape)[missing]
+    out[..., 1][missing] = out[..., 0][missing]
     return out
 
 
@@ -164,31 +153,3 @@ def _median_of_server_means(err: np.ndarray, owner: np.ndarray) -> np.ndarray:
     sums = np.add.reduceat(err[order], bounds, axis=0)
     counts = np.diff(np.r_[bounds, len(order)])[:, None]
     return np.median(sums / counts, axis=0)
-
-
-def apply_blend(
-    forecast: ForecastSet,
-    names: tuple[str, ...],
-    recent: np.ndarray,
-    blend: Blend | None,
-    model: str,
-) -> ForecastSet:
-    """`forecast` with the rows `model` made moved to their blended medians (bands move along).
-
-    `recent` is (len(names), steps, targets), each server's last buckets (`recent_history`).
-    """
-    rows = [i for i, name in enumerate(names) if forecast.models[forecast.index(name)] == model]
-    if blend is None or not rows:
-        return forecast
-    at = np.array([forecast.index(names[i]) for i in rows])
-    out = forecast.values.copy()
-    every = len(at) == len(out) and (at == np.arange(len(out))).all()
-    values = out if every else out[at]  # the usual case: every row, in order (no copy)
-    median = values[..., forecast.quantile_index(0.5)].copy()
-    anchors = anchor_points(recent if len(rows) == len(names) else recent[rows], forecast.steps)
-    values += (blend.medians(median, anchors, forecast.targets) - median)[..., None]
-    # One shift per step keeps the quantiles in order, and clipping keeps it too.
-    clip_values(values, forecast.targets)
-    if not every:
-        out[at] = values
-    return replace(forecast, values=out)

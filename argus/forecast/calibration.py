@@ -28,6 +28,7 @@ import numpy as np
 from argus.catalogue import TARGETS
 from argus.forecast.base import clip_values
 from argus.forecast.blend import Blend, anchor_points, learn_blend
+from argus.forecast.combine import history_steps
 from argus.forecast.frame import DAY_STEPS, STEP_NS, ServerSeries, grid_to_feed, server_series
 
 if TYPE_CHECKING:
@@ -109,6 +110,30 @@ def learn_calibration(
             {"from": _stamp(min(earlier + origins)), "forecasts": int(len(values))}
         )
     return record
+
+
+def apply_spread_factors(
+    values: np.ndarray,
+    record: dict[str, Any] | None,
+    quantiles: tuple[float, ...],
+    targets: tuple[str, ...],
+) -> np.ndarray:
+    """`values` (servers, targets, steps, quantiles) with each quantile's distance from the
+    median scaled by the record's factor for its target and horizon block (median unchanged).
+
+    After sorting every quantile is on its side of the median, so positive factors keep it
+    there. A record learnt for other quantiles (or none) leaves `values` as they are.
+    """
+    if not record or list(record.get("quantiles", [])) != list(quantiles):
+        return values
+    median = values[..., [quantiles.index(0.5)]]
+    factors = np.ones(values.shape[1:])  # (targets, steps, quantiles)
+    ends = [0, *record["block_ends"]]
+    for t, target in enumerate(targets):
+        for b, (lo, hi) in enumerate(zip(ends[:-1], ends[1:], strict=True)):
+            if target in record["factors"]:
+                factors[t, lo:hi] = np.asarray(record["factors"][target][b])
+    return median + factors[None] * (values - median)
 
 
 def blend_of(record: dict[str, Any] | None) -> Blend | None:
@@ -196,7 +221,7 @@ def validation_forecasts(
             ok = pos < len(s.values)
             truth[ok] = s.values[pos[ok]]
             values.append(fs.values[row])
-            recent.append(_before(s, origin, DAY_STEPS))
+            recent.append(_before(s, origin, history_steps()))
             actual.append(truth.T)
             names.append(name)
             starts.append(origin)
@@ -205,10 +230,10 @@ def validation_forecasts(
     history = np.stack(recent)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN history: no scale
-        scale = np.nanmean(np.abs(np.diff(history, axis=1)), axis=1)
+        scale = np.nanmean(np.abs(np.diff(history[:, -DAY_STEPS:], axis=1)), axis=1)
     return ValidationForecasts(
         values=np.stack(values),
-        anchors=anchor_points(history, cfg.horizon),
+        anchors=anchor_points(history, np.stack(values)[..., cfg.quantiles.index(0.5)]),
         actual=np.stack(actual),
         scale=scale,
         servers=np.array(names),

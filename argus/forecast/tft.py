@@ -39,14 +39,12 @@ from argus.forecast.base import (
     finish_values,
 )
 from argus.forecast.baseline import SeasonalNaive
-from argus.forecast.blend import apply_blend
-from argus.forecast.calibration import blend_of, learn_calibration
+from argus.forecast.calibration import learn_calibration
 from argus.forecast.frame import (
     DAY_STEPS,
     LAG_COVARIATES,
     STEP_NS,
     TIME_COVARIATES,
-    ServerSeries,
     future_lags,
     future_rows,
     network_frame,
@@ -55,7 +53,7 @@ from argus.forecast.frame import (
     to_grid,
     trim_history,
 )
-from argus.forecast.trend import TrendRule, apply_trends_to, history_steps, recent_history
+from argus.forecast.grid import Buckets
 
 # The class artifacts.py calls load_from_checkpoint on (it must not import the library itself).
 NETWORK_CLASS = TemporalFusionTransformer
@@ -405,8 +403,6 @@ class TFTForecaster:
         self.use_fast_path = True
         self._fast: fast_predict.FastTFT | None = None
         self._calibration: dict[str, Any] | None = None  # None: the one in metadata, if any
-        # a rising drift the network does not follow overrides its forecast (argus.forecast.trend)
-        self.trend: TrendRule | None = TrendRule()
         if network is not None:
             network.eval()
 
@@ -478,14 +474,17 @@ class TFTForecaster:
         self._trainer.save_checkpoint(str(path), weights_only=True)
 
     def predict(self, frame: pd.DataFrame) -> ForecastSet:
-        """Forecast the `horizon` steps after each server's last sample, all servers at once."""
+        """The network's own quantiles for the `horizon` steps after each server's last sample,
+        all servers at once (servers it cannot serve get the fallback, named "baseline").
+
+        Blending, calibration and the trend rule are the serving layer's
+        (`argus.forecast.serving`), the same for every model kind.
+        """
         if self.network is None:
             raise RuntimeError("the TFT has not been trained or loaded")
         if self.fast_path:
             return self._predict_fast(frame)
-        forecast = self._predict_dataset(frame)
-        series = server_series(to_grid(_recent(frame, self.config.history_steps)))
-        return self.post_process(forecast, series)
+        return self._predict_dataset(frame)
 
     @property
     def fast_path(self) -> bool:
@@ -516,45 +515,37 @@ class TFTForecaster:
 
     def _predict_fast(self, frame: pd.DataFrame) -> ForecastSet:
         """`fast_predict` for every server it can serve; the fallback for the rest."""
-        cfg, fast = self.config, self._fast
-        assert self.network is not None and fast is not None  # noqa: S101 - checked by caller
-        buckets = fast_predict.bucket_frame(frame, cfg.history_steps)
-        ready = np.flatnonzero(buckets.counts() >= cfg.min_encoder_length)
-        win = fast_predict.windows(buckets, ready, cfg)
-        keep = np.flatnonzero(fast_predict.served(self.network, win))
-        parts: list[ForecastSet] = []
-        if len(keep):
-            parts.append(self._forecast_windows(fast, fast_predict.subset(win, keep)))
-        done = {s for p in parts for s in p.servers}
+        buckets = fast_predict.bucket_frame(frame, self.config.history_steps)
+        part = self._served_part(buckets)
+        parts = [] if part is None else [part]
+        done = set() if part is None else set(part.servers)
         rest = [buckets.series(i) for i, n in enumerate(buckets.names) if n not in done]
         if rest:
             parts.append(self.fallback.predict_series(rest))
-        forecast = concat_forecasts(parts, buckets.names)
-        return self._post_process(forecast, buckets.names, buckets.recent(self._recent_steps))
+        return concat_forecasts(parts, buckets.names)
 
     @property
-    def _recent_steps(self) -> int:
-        """Buckets of each server's recent history the blend and the drift override read."""
-        return max(DAY_STEPS, 0 if self.trend is None else history_steps(self.trend))
+    def history_steps(self) -> int:
+        """Buckets of history a forecast reads (the serving layer grids at least this many)."""
+        return self.config.history_steps
 
-    def post_process(self, forecast: ForecastSet, series: list[ServerSeries]) -> ForecastSet:
-        """The network's forecast as `predict` serves it: blended, then the drift override.
+    def predict_buckets(self, buckets: Buckets) -> ForecastSet | None:
+        """The network's forecasts of the servers it serves among `buckets` (gridded with
+        `history_steps`), without the fallback; None where the fast path does not apply
+        (the serving layer then calls `predict`)."""
+        if not self.fast_path:
+            return None
+        return self._served_part(buckets)
 
-        Code that runs the network itself (explanations) should pass its forecast through this.
-        """
-        served = set(forecast.servers)
-        keep = [s for s in series if s.name in served]
-        names = tuple(s.name for s in keep)
-        return self._post_process(forecast, names, recent_history(keep, self._recent_steps))
-
-    def _post_process(
-        self, forecast: ForecastSet, names: tuple[str, ...], recent: np.ndarray
-    ) -> ForecastSet:
-        blended = apply_blend(forecast, names, recent, blend_of(self.calibration), self.name)
-        if self.trend is None or not names:
-            return blended
-        steps = history_steps(self.trend)
-        return apply_trends_to(blended, names, recent[:, -steps:], self.trend)
+    def _served_part(self, buckets: Buckets) -> ForecastSet | None:
+        cfg, fast = self.config, self._fast
+        assert self.network is not None and fast is not None  # noqa: S101 - checked by caller
+        ready = np.flatnonzero(buckets.counts() >= cfg.min_encoder_length)
+        win = fast_predict.windows(buckets, ready, cfg)
+        keep = np.flatnonzero(fast_predict.served(self.network, win))
+        if not len(keep):
+            return None
+        return self._forecast_windows(fast, fast_predict.subset(win, keep))
 
     def _forecast_windows(
         self, fast: fast_predict.FastTFT, win: fast_predict.Windows
@@ -609,7 +600,8 @@ class TFTForecaster:
 
     @property
     def calibration(self) -> dict[str, Any] | None:
-        """Blend and spread factors applied in `predict` (from `fit`, `calibrate` or metadata)."""
+        """The blend prior and spread factors the serving layer applies (from `fit`,
+        `calibrate` or metadata)."""
         if self._calibration is not None:
             return self._calibration or None
         found = (self.metadata.get("training") or {}).get("calibration")
@@ -636,8 +628,7 @@ class TFTForecaster:
     def finish(self, values: np.ndarray, lags: np.ndarray | None) -> np.ndarray:
         """The network's raw quantiles (servers, targets, steps, quantiles) as `predict` returns
         them: levels (a differenced network's output plus `lags`, the seasonal covariate of each
-        step, (servers, targets, steps)), clipped to each target's range, sorted, then
-        calibrated (median unchanged).
+        step, (servers, targets, steps)), clipped to each target's range and sorted.
 
         Code that runs the network itself (explanations) should finish its values with this.
         """
@@ -645,25 +636,7 @@ class TFTForecaster:
             if lags is None:
                 raise ValueError("a seasonal-difference network's output needs its lags")
             values = values + lags[..., None]
-        done = finish_values(values, TARGETS)
-        if not self.calibration:
-            return done
-        # After sorting every quantile is on its side of the median, so positive factors
-        # keep it there; the second pass re-clips to the physical range.
-        return finish_values(self._calibrated(done), TARGETS)
-
-    def _calibrated(self, values: np.ndarray) -> np.ndarray:
-        """Scale each quantile's distance from the median by its learnt factor."""
-        cal = self.calibration
-        if not cal or list(cal.get("quantiles", [])) != list(self.config.quantiles):
-            return values
-        median = values[..., [self.config.quantiles.index(0.5)]]
-        factors = np.ones(values.shape[1:])  # (targets, steps, quantiles)
-        ends = [0, *cal["block_ends"]]
-        for t, target in enumerate(TARGETS):
-            for b, (lo, hi) in enumerate(zip(ends[:-1], ends[1:], strict=True)):
-                factors[t, lo:hi] = np.asarray(cal["factors"][target][b])
-        return median + factors[None] * (values - median)
+        return finish_values(values, TARGETS)
 
 
 def _recent(frame: pd.DataFrame, steps: int) -> pd.DataFrame:

@@ -39,7 +39,10 @@ def default_name(now: datetime | None = None) -> str:
 
 
 def validation_scores(forecaster: Any, grid: pd.DataFrame, start: str | None) -> dict[str, Any]:
-    """A small backtest on the validation period: TFT vs naive vs seasonal naive."""
+    """A small backtest on the validation period: the TFT as served (`ServingForecaster`,
+    learning online from the earlier origins as the daemon would) vs naive vs seasonal naive."""
+    from argus.forecast.serving import ServingForecaster
+
     if start is None:
         return {}
     first = int(pd.Timestamp(start).value // (5 * 60 * 10**9))
@@ -47,7 +50,8 @@ def validation_scores(forecaster: Any, grid: pd.DataFrame, start: str | None) ->
     if not origins:
         return {}
     picks = np.unique(np.linspace(0, len(origins) - 1, SCORE_ORIGINS).round().astype(int))
-    models = {"tft": forecaster, "naive": Naive(), "seasonal_naive": SeasonalNaive()}
+    served = ServingForecaster(forecaster)
+    models = {"tft": served, "naive": Naive(), "seasonal_naive": SeasonalNaive()}
     report = backtest(grid, models, SCORE_HORIZONS, [origins[i] for i in picks])
     return report.to_json()
 

@@ -5,17 +5,19 @@ forecasts such a climb flattening out; a seasonal-naive forecast repeats yesterd
 the one thing a resource running out does: keep going. This is the classic answer to that
 (Prometheus' `predict_linear`), made statistical and checked against the model it overrides:
 
-- Per server and target, fit a least-squares line to the last `window` steps of the *seasonal
+- Per server and target, fit a robust (Theil-Sen) line to the last `window` steps of the *seasonal
   difference* d(t) = y(t) - s(t), s(t) the median of y at the same time on each of the last
   `seasonal_days` days (those in the history; y itself under a day of history), so a daily
   ramp the server has on most days is no drift — nor Monday morning's against a quiet Sunday.
 - The drift forecast is s(t + h) + the line extrapolated to t + h, with the line's
   prediction interval (residual spread, slope uncertainty growing with h) as normal quantiles.
-- It replaces the model's forecast of that target only when the slope is rising with a
-  t-statistic of at least `min_t`, the drift forecast ends above the model's own upper
-  quantile (the model's forecast is implausible given the last hour, not merely different),
-  and the target accumulates (memory, swap, disk) or is a workload metric climbing more
-  steeply than in any hour of a reference day (then followed for 2 hours and held).
+- It replaces the model's forecast of that target only when the climb is sustained (a
+  Mann-Kendall statistic of at least `min_z`) and significant (a rise over the window of at
+  least `min_rise` and `noise_factor` times the window's noise), the drift forecast ends
+  above the model's own upper quantile (the model's forecast is implausible given the last
+  hour, not merely different), and the target accumulates (memory, swap, disk) or is a
+  workload metric climbing more steeply than in any hour of a reference day (then followed
+  for 2 hours and held).
   Falling usage is left to the model: it is a recovery, not a failure to warn about.
 
 The server's model name gets "+trend" so every forecast still says what made it.
@@ -24,7 +26,7 @@ The server's model name gets "+trend" so every forecast still says what made it.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from statistics import NormalDist
 
 import numpy as np
@@ -54,7 +56,18 @@ class TrendRule:
     workload_hold: int = 24
     window: int = 12  # steps (1 h) the line is fitted on
     seasonal_days: int = 7  # days whose median at the same time is the usual level
-    min_t: float = 6.0  # slope t-statistic at least this
+    # Evidence for a climb: a Mann-Kendall statistic of at least `min_z` (most later points
+    # above most earlier ones), and a rise over the window of at least `min_rise` in the
+    # target's units and `noise_factor` times the window's own noise. A flat series has
+    # neither, so it can never be extrapolated into a breach.
+    min_z: float = 3.0
+    min_rise: dict[str, float] = field(
+        default_factory=lambda: {
+            "mem_pct": 2.0, "swap_pct": 2.0, "disk_pct": 1.0,
+            "cpu_pct": 10.0, "iowait_pct": 5.0, "load": 0.5,
+        }
+    )
+    noise_factor: float = 3.0
     upper_quantile: float = 0.9  # ... and the drift forecast ends above the model's quantile
 
 
@@ -82,31 +95,60 @@ class _Fit:
     slope: np.ndarray  # per step
     sigma: np.ndarray  # residual spread
     seasonal: np.ndarray  # fitted on the seasonal difference (a day of history was there)
-    rising: np.ndarray  # slope t-statistic >= min_t
+    rising: np.ndarray  # a sustained, significant climb (min_z, min_rise, noise_factor)
     unprecedented: np.ndarray  # climb > workload_margin x the reference day's steepest
 
 
-def _fit(recent: np.ndarray, rule: TrendRule) -> _Fit:
-    w, gap, steps = rule.window, rule.reference_gap, recent.shape[1]
+def _fit(recent: np.ndarray, rule: TrendRule, targets: tuple[str, ...]) -> _Fit:
+    w, steps = rule.window, recent.shape[1]
     y = recent[:, -w:]
     past = same_time_median(recent, steps - w, w, rule.seasonal_days)  # the usual level
     seasonal = np.isfinite(past).all(axis=1)
     d = np.where(seasonal[:, None], y - np.nan_to_num(past), y)
     xc = np.arange(w) - (w - 1) / 2
-    sxx = float((xc**2).sum())
-    slope = np.einsum("w,nwt->nt", xc, d) / sxx
-    level = d.mean(axis=1)
+    i, j = np.triu_indices(w, k=1)
+    pairs = d[:, j] - d[:, i]  # (n, pairs, T)
+    # Theil-Sen: the median of the pairwise slopes, unmoved by a few odd points
+    slope = np.median(pairs / (j - i)[None, :, None], axis=1)
+    level = np.median(d - slope[:, None] * xc[None, :, None], axis=1)
     resid = d - (level[:, None] + slope[:, None] * xc[None, :, None])
-    sigma = np.sqrt((resid**2).sum(axis=1) / (w - 2))
-    se = np.maximum(sigma / np.sqrt(sxx), 1e-9)
+    sigma = np.maximum(1.4826 * np.median(np.abs(resid), axis=1), 1e-6)
+    # Mann-Kendall: how consistently later points are above earlier ones
+    kendall = np.sign(pairs).sum(axis=1) / np.sqrt(w * (w - 1) * (2 * w + 5) / 18)
+    rise = slope * (w - 1)
+    least = np.array([rule.min_rise.get(t, 1.0) for t in targets])[None, :]
     with np.errstate(invalid="ignore"):
-        rising = np.isfinite(y).all(axis=1) & (slope / se >= rule.min_t)
-    reference = recent[:, steps - gap - DAY_STEPS : steps - gap]  # the day that ended `gap` ago
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN reference: no climb
-        climbs = np.nanmax(reference[:, w - 1 :] - reference[:, : DAY_STEPS - w + 1], axis=1)
-        unprecedented = slope * (w - 1) > rule.workload_margin * climbs  # False: no reference
+        rising = (
+            np.isfinite(y).all(axis=1)
+            & (kendall >= rule.min_z)
+            & (rise >= np.maximum(least, rule.noise_factor * sigma))
+        )
+    unprecedented = np.zeros_like(rising)
+    rows = np.flatnonzero((rising & np.isin(np.array(targets), rule.workload)[None, :]).any(1))
+    if len(rows):
+        climbs = _reference_climbs(recent[rows], rule)
+        with np.errstate(invalid="ignore"):
+            unprecedented[rows] = rise[rows] > rule.workload_margin * climbs  # False: no day
     return _Fit(level, slope, sigma, seasonal, rising, unprecedented)
+
+
+def _reference_climbs(recent: np.ndarray, rule: TrendRule) -> np.ndarray:
+    """(n, T) the steepest one-hour climb (least-squares slope x window) of the reference day's
+    departure from its usual level: a workload's ordinary daily ramps are in the usual level,
+    so what is left climbs only as fast as the day-to-day variation does. Without a usual
+    level (under a day of history before the reference) the day's own values are used; NaN
+    without a reference day."""
+    w, gap, steps = rule.window, rule.reference_gap, recent.shape[1]
+    start = steps - gap - DAY_STEPS  # the day that ended `gap` ago
+    reference = recent[:, start : steps - gap]
+    usual = same_time_median(recent, start, DAY_STEPS, rule.seasonal_days)
+    d = np.where(np.isfinite(usual), reference - usual, reference)
+    xc = np.arange(w) - (w - 1) / 2
+    windows = np.lib.stride_tricks.sliding_window_view(d, w, axis=1)  # (n, windows, T, w)
+    slopes = windows @ xc / float((xc**2).sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN reference: no climb
+        return np.nanmax(slopes, axis=1) * (w - 1)
 
 
 def _paths(
@@ -153,7 +195,7 @@ def apply_trends_to(
     if rule is None or not names or forecast.steps > DAY_STEPS:
         return forecast
     recent = forward_fill(recent, axis=1)  # a missed push repeats the previous value
-    fit = _fit(recent, rule)
+    fit = _fit(recent, rule, forecast.targets)
     targets = np.array(forecast.targets)
     eligible = fit.rising & (
         np.isin(targets, rule.targets)[None, :]
@@ -170,7 +212,11 @@ def apply_trends_to(
     rows = np.array([forecast.index(names[i]) for i in candidates])
     model = forecast.values[rows]  # (n, T, h, q)
     upper = model[:, :, -1, forecast.quantile_index(rule.upper_quantile)]
-    use = eligible[candidates] & (drift[:, :, -1, forecast.quantile_index(0.5)] > upper)
+    mid = forecast.quantile_index(0.5)
+    end, model_end = drift[:, :, -1, mid], model[:, :, -1, mid]
+    # above the model's upper quantile; or, where that is already at the physical limit (a
+    # wide band clipped at 100 %), there too while the model's median stays below it
+    use = eligible[candidates] & ((end > upper) | ((end >= upper) & (end > model_end)))
     if not use.any():
         return forecast
     values = forecast.values.copy()

@@ -119,6 +119,7 @@ def banner(url: str, key: str, home: Path) -> str:
     return "\n".join(
         [
             f"Argus demo daemon: {url}",
+            f"Dashboard: {url}/",
             f"API key:           {key}",
             f"Data directory:    {home}",
             "",

@@ -23,11 +23,12 @@ from argus.explain.counterfactuals import Counterfactual
 from argus.explain.engine import Explanation, explain_server
 from argus.explain.features import FeatureImportance
 from argus.risk import ServerRisk
+from argus.thresholds import Level
 
 
 class ExplainPrediction(BaseModel):
     risk_score: float = Field(description="the server's risk in the latest prediction cycle")
-    alert_level: str
+    alert_level: str = Field(description="the server's level, as its tile and alert show it")
     dominant_metric: str
     message: str
 
@@ -104,8 +105,10 @@ def _counterfactual(c: Counterfactual) -> CounterfactualBody:
     )
 
 
-def explain_body(e: Explanation, risk: ServerRisk, data_time: datetime) -> ExplainBody:
-    """Serialise an explanation; `risk` is the snapshot's (what dashboards were shown)."""
+def explain_body(
+    e: Explanation, risk: ServerRisk, level: Level, data_time: datetime
+) -> ExplainBody:
+    """Serialise an explanation; `risk` and `level` are the snapshot's (what dashboards show)."""
     return ExplainBody(
         server_name=e.server,
         profile=e.profile,
@@ -114,7 +117,7 @@ def explain_body(e: Explanation, risk: ServerRisk, data_time: datetime) -> Expla
         last_sample=e.last_sample.to_pydatetime(),
         prediction=ExplainPrediction(
             risk_score=risk.risk_score,
-            alert_level=str(risk.level),
+            alert_level=str(level),
             dominant_metric=risk.dominant_metric,
             message=risk.message,
         ),
@@ -164,10 +167,17 @@ def explain(server_name: str) -> Response:
                     raise NotFoundError(f"no history left for server {server_name!r}")
                 forecaster = services.models.current.forecaster
                 found = explain_server(
-                    forecaster, pd.DataFrame(rows), server_name, snapshot.profiles[server_name]
+                    forecaster,
+                    pd.DataFrame(rows),
+                    server_name,
+                    snapshot.profiles[server_name],
+                    cores=snapshot.facts[server_name].cpu_cores,
+                    metrics=snapshot.targets_of(server_name),
                 )
                 risk = snapshot.risks[server_name]
-                body = explain_body(found, risk, snapshot.data_time).model_dump_json().encode()
+                level = snapshot.levels[server_name]
+                body = explain_body(found, risk, level, snapshot.data_time)
+                body = body.model_dump_json().encode()
                 cache.put(key, body)
     return Response(body, mimetype="application/json")
 

@@ -16,7 +16,7 @@ from argus.daemon.routing import SERVER_NAME_SCHEMA, Route, query_args, respond
 from argus.daemon.services import Services
 from argus.daemon.utc import UtcDateTime
 from argus.errors import NotFoundError
-from argus.history import TimeRange, range_start, risk_trend
+from argus.history import AlertOutcome, TimeRange, range_start, risk_trend
 from argus.storage import history as store_history
 from argus.storage.predictions import read_alert_events
 
@@ -46,8 +46,13 @@ class SummaryBody(BaseModel):
     alerts_by_level: dict[str, int] = Field(description="levels reached (opened or escalated)")
     avg_resolution_time_minutes: float | None
     incidents_prevented: int = Field(
-        description="alerts that reached warning or critical on a predicted breach and resolved "
-        "without the metric ever crossing its critical threshold (see docs/history.md)"
+        description="alerts raised in the range (to warning or critical) before their metric "
+        "crossed its critical threshold, which it then did within 8 hours: breaches Argus "
+        "warned of in advance. False alarms never count (docs/api.md)"
+    )
+    alerts_without_breach: int = Field(
+        description="alerts raised in the range whose metric stayed below critical for the 8 "
+        "hours after: acted on in time or simply wrong; Argus cannot tell which"
     )
     fleet_health_avg: float | None
 
@@ -148,13 +153,14 @@ def summary() -> Response:
     query = query_args(RangeQuery)
     start, end = _range(services, query.time_range)
     stats = store_history.alert_summary(services.store, start, end)
-    prevented = store_history.predicted_alerts_without_breach(services.store, start, end)
+    outcomes = store_history.alert_outcomes(services.store, start, end)
     return respond(
         SummaryBody(
             time_range=query.time_range,
             start=start,
             end=end,
-            incidents_prevented=prevented,
+            incidents_prevented=outcomes[AlertOutcome.FOREWARNED],
+            alerts_without_breach=outcomes[AlertOutcome.NO_BREACH],
             **stats.__dict__,
         )
     )

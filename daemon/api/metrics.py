@@ -23,7 +23,7 @@ ROUTES = (
         "/metrics",
         "GET",
         metrics,
-        "Prometheus metrics (scrape with the X-API-Key header)",
+        "Prometheus metrics (scrape with the key as a Bearer token)",
         {200: PrometheusText},
         tags=("daemon",),
         media_type="text/plain",

@@ -65,12 +65,12 @@ def predictions_current() -> Response:
     if query.server is None and query.level is None:
         return _answer(snapshot.bodies["predictions"], snapshot.bodies["predictions.gz"])
     parts = snapshot.parts
-    names: set[str] = set(parts.servers)
+    names: set[str] = set(parts.servers) | set(parts.stale)
     if query.server is not None:
         names &= set(query.server.split(","))
-    if query.level is not None:
+    if query.level is not None:  # a stale server has no level: never matches
         wanted = set(query.level.split(","))
-        names = {n for n in names if parts.levels[n] in wanted}
+        names = {n for n in names if parts.levels.get(n) in wanted}
     return _answer(parts.body(names))
 
 

@@ -1,0 +1,282 @@
+"""Online combination of forecasters per server, target and horizon block, and band calibration.
+
+Which forecast is best differs by server: a VM whose CPU is noise around a level is forecast
+best by its recent mean, one with a daily rhythm by its usual level at that time, one the
+network understands by the network. So the served median is a weighted mean of cheap candidates
+and the model's median, with weights from each candidate's realised error on *that* server over
+the recent days (online aggregation, inverse squared error in the manner of Bates and Granger),
+shrunk towards the fleet-level weights learnt at training while a server has little history.
+
+Candidates (`CANDIDATES`), all medians (servers, targets, steps):
+- model: the model's median (NaN where the model did not serve the server);
+- naive: the last value;
+- recent_mean: the mean of the last hour (noise averages out);
+- usual: the median of the same time of day on each of the last 7 days (at least 3 days
+  observed), so a one-off excursion (yesterday's leak, a batch job that did not recur) is
+  outvoted and never replayed;
+- usual_level: `usual` shifted by how far the last hour sits from its own usual level, the
+  shift fading over `LEVEL_FADE` steps.
+
+The same bookkeeping calibrates the bands: every served forecast's P10-P90 interval is checked
+against the actual, and a per-server, per-target, per-block factor on the band's width moves up
+after a miss and down after a hit (adaptive conformal inference, Gibbs and Candes 2021), so
+that in the long run `COVERAGE` of the actuals fall inside.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import deque
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+from argus.forecast.frame import DAY_STEPS, forward_fill, same_time_median
+
+CANDIDATES: tuple[str, ...] = ("model", "naive", "recent_mean", "usual", "usual_level")
+MODEL, NAIVE, RECENT_MEAN, USUAL, USUAL_LEVEL = range(len(CANDIDATES))
+BLOCK_ENDS: tuple[int, ...] = (12, 36, 72, 96)  # last step of each horizon block (exclusive)
+# Steps whose realised error is measured (the blocks' weights and band factors learn from them).
+EVAL_STEPS: tuple[int, ...] = (1, 3, 6, 12, 24, 36, 48, 72, 96)
+RECENT_STEPS = 12  # the recent mean's hour
+USUAL_DAYS = 7
+USUAL_MIN_DAYS = 3  # fewer observed days and one odd day would be a third of the median
+LEVEL_FADE = 36.0  # steps over which usual_level's shift fades (e-folding)
+RECORD_EVERY = 6  # a forecast is kept for scoring every 6 buckets (30 min) of data time
+HALF_LIFE_DAYS = 2.0  # realised errors older than this count half
+PRIOR_STRENGTH = 24.0  # errors a block needs before its own weights count as much as the prior
+DROP_RATIO = 1.5  # a candidate erring more than this times the best gets no weight
+COVERAGE = 0.8  # the share of actuals the P10-P90 band should hold
+ACI_RATE = 0.05  # step of the band factor's log per checked forecast
+SCALE_LIMITS = (0.25, 8.0)
+_Z90 = NormalDist().inv_cdf(0.9)
+
+
+def block_of(step: int) -> int:
+    """The horizon block (index into BLOCK_ENDS) of 1-based forecast step `step`."""
+    return int(np.searchsorted(BLOCK_ENDS, step - 1, side="right"))
+
+
+EVAL_BLOCKS = np.array([block_of(s) for s in EVAL_STEPS])
+STEP_BLOCKS = np.array([block_of(s) for s in range(1, BLOCK_ENDS[-1] + 1)])
+
+
+def history_steps() -> int:
+    """Buckets of history the candidates read: the usual level's week and the recent hour."""
+    return USUAL_DAYS * DAY_STEPS + RECENT_STEPS
+
+
+def scales(recent: np.ndarray) -> np.ndarray:
+    """(n, T) mean absolute one-step change of each series (MASE's scale), >= a small floor."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN day: no scale
+        diff = np.nanmean(np.abs(np.diff(recent[:, -DAY_STEPS:], axis=1)), axis=1)
+    return np.where(np.isfinite(diff), np.maximum(diff, 1e-3), 1.0)
+
+
+def naive_half_width(recent: np.ndarray, horizon: int) -> np.ndarray:
+    """(n, T, H) a P10-P90 half-width per step from the series' own h-step changes over the
+    last two days (a normal band of their mean size): the band's shape where no model
+    gave one. The servers' band factors then scale it to the coverage realised."""
+    tail = recent[:, -2 * DAY_STEPS :]
+    steps = [h for h in EVAL_STEPS if h <= horizon]
+    widths = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # too short a history: no width
+        for h in steps:
+            mean_abs = np.nanmean(np.abs(tail[:, h:] - tail[:, :-h]), axis=1)  # (n, T)
+            widths.append(mean_abs * np.sqrt(np.pi / 2) * _Z90)  # mean |N(0, s)| = s sqrt(2/pi)
+    known = np.stack(widths, axis=-1)  # (n, T, len(steps))
+    known = np.where(np.isfinite(known), known, 0.0)
+    at = np.arange(1, horizon + 1)
+    flat = known.reshape(-1, len(steps))
+    out = np.stack([np.interp(at, steps, row) for row in flat]) if len(flat) else flat
+    return out.reshape(*known.shape[:2], horizon)
+
+
+def candidates(recent: np.ndarray, model: np.ndarray) -> np.ndarray:
+    """(n, T, H, C) every candidate's median; `recent` (n, L, T) ends at each server's last
+    bucket (NaN where none), `model` (n, T, H) is the model's median (NaN: not served)."""
+    n, length, t = recent.shape
+    horizon = model.shape[2]
+    filled = forward_fill(recent, axis=1)
+    last = filled[:, -1]  # (n, T)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN hour: no recent mean
+        mean = np.nanmean(recent[:, -RECENT_STEPS:], axis=1)
+        mean = np.where(np.isfinite(mean), mean, last)
+        usual = _usual(recent, length, horizon)  # (n, H, T)
+        usual_now = np.nanmean(_usual(recent, length - RECENT_STEPS, RECENT_STEPS), axis=1)
+    fade = np.exp(-np.arange(1, horizon + 1) / LEVEL_FADE)
+    shift = np.where(np.isfinite(usual_now), mean - usual_now, 0.0)  # (n, T)
+    out = np.empty((n, t, horizon, len(CANDIDATES)))
+    out[..., MODEL] = model
+    out[..., NAIVE] = last[:, :, None]
+    out[..., RECENT_MEAN] = mean[:, :, None]
+    out[..., USUAL] = usual.transpose(0, 2, 1)
+    out[..., USUAL_LEVEL] = out[..., USUAL] + shift[:, :, None] * fade[None, None, :]
+    return out
+
+
+def _usual(recent: np.ndarray, start: int, length: int) -> np.ndarray:
+    """(n, length, T) the same-time median over the last days, NaN under USUAL_MIN_DAYS."""
+    median = same_time_median(recent, start, length, USUAL_DAYS)
+    days = np.zeros(median.shape, dtype=np.int8)
+    for d in range(1, USUAL_DAYS + 1):
+        first = start - d * DAY_STEPS
+        if first + length <= 0:
+            continue
+        skip = max(0, -first)
+        days[:, skip:] += np.isfinite(recent[:, first + skip : first + length])
+    return np.where(days >= USUAL_MIN_DAYS, median, np.nan)
+
+
+@dataclass
+class _Record:
+    """The forecasts of one cycle kept until their actuals arrive."""
+
+    rows: np.ndarray  # (n,) state rows of the servers
+    origin: np.ndarray  # (n,) each server's last bucket (time_idx) when forecast
+    medians: np.ndarray  # (n, T, E, C) candidates at EVAL_STEPS, float32
+    bands: np.ndarray  # (n, T, E, 2) the served P10 and P90
+    scale: np.ndarray  # (n, T)
+    open: np.ndarray  # (n, E) bool: not scored yet
+
+
+class OnlineState:
+    """Realised errors and band factors per server; grows as servers appear."""
+
+    def __init__(self, targets: int) -> None:
+        self.targets = targets
+        self.rows: dict[str, int] = {}
+        b, c = len(BLOCK_ENDS), len(CANDIDATES)
+        self.loss = np.zeros((0, targets, b, c))  # decayed sums of scaled absolute errors
+        self.count = np.zeros((0, targets, b, c))  # decayed counts of those errors
+        self.log_scale = np.zeros((0, targets, b))  # the band factor's log
+        self.checked = np.zeros((0, targets, b))  # decayed count of checked bands
+        self.records: deque[_Record] = deque(maxlen=BLOCK_ENDS[-1] // RECORD_EVERY + 2)
+        self.last_recorded: int | None = None
+
+    def row_ids(self, names: tuple[str, ...]) -> np.ndarray:
+        """State rows of `names`, adding new servers (their band factor: the fleet's mean)."""
+        new = [s for s in names if s not in self.rows]
+        if new:
+            start = len(self.rows)
+            self.rows.update({s: start + i for i, s in enumerate(new)})
+            k = len(new)
+            fleet = _fleet_log_scale(self.log_scale, self.checked)
+            self.loss = np.concatenate([self.loss, np.zeros((k, *self.loss.shape[1:]))])
+            self.count = np.concatenate([self.count, np.zeros((k, *self.count.shape[1:]))])
+            self.log_scale = np.concatenate([self.log_scale, np.repeat(fleet[None], k, 0)])
+            self.checked = np.concatenate([self.checked, np.zeros((k, *self.checked.shape[1:]))])
+        return np.array([self.rows[s] for s in names], dtype=np.int64)
+
+    def weights(self, rows: np.ndarray, prior: np.ndarray, available: np.ndarray) -> np.ndarray:
+        """(n, T, B, C) combination weights: each server's own, shrunk towards `prior`
+        (T, B, C), over the candidates `available` (n, T, C) for this forecast."""
+        loss, count = self.loss[rows], self.count[rows]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = loss / count
+        seen = (count > 0.5) & available[:, :, None, :]
+        best = np.min(np.where(seen, mean, np.inf), axis=-1, keepdims=True)
+        keep = seen & (mean <= DROP_RATIO * best)
+        own = np.where(keep, 1.0 / np.maximum(mean, 1e-6) ** 2, 0.0)
+        total = own.sum(axis=-1, keepdims=True)
+        own = np.divide(own, total, out=np.zeros_like(own), where=total > 0)
+        evidence = np.min(np.where(seen, count, np.inf), axis=-1, keepdims=True)
+        evidence = np.where(np.isfinite(evidence) & (total > 0), evidence, 0.0)
+        trust = evidence / (evidence + PRIOR_STRENGTH)
+        base = np.where(available[:, :, None, :], prior[None], 0.0)
+        base_total = base.sum(axis=-1, keepdims=True)
+        fallback = available[:, :, None, :] / np.maximum(available.sum(-1), 1)[:, :, None, None]
+        base = np.where(base_total > 0, base / np.maximum(base_total, 1e-12), fallback)
+        return trust * own + (1 - trust) * base
+
+    def band_factors(self, rows: np.ndarray) -> np.ndarray:
+        """(n, T, B) the multiplier of each server's band width."""
+        return np.exp(self.log_scale[rows])
+
+    def record(
+        self, rows: np.ndarray, origin: np.ndarray, cands: np.ndarray, bands: np.ndarray,
+        scale: np.ndarray,
+    ) -> None:
+        """Keep this cycle's forecasts for scoring (once per RECORD_EVERY buckets)."""
+        now = int(origin.max()) if len(origin) else 0
+        if self.last_recorded is not None and 0 <= now - self.last_recorded < RECORD_EVERY:
+            return
+        self.last_recorded = now
+        steps = np.array(EVAL_STEPS) - 1
+        self.records.append(
+            _Record(
+                rows=rows,
+                origin=origin.copy(),
+                medians=cands[:, :, steps].astype(np.float32),
+                bands=bands[:, :, steps].astype(np.float32),
+                scale=scale.copy(),
+                open=np.ones((len(rows), len(EVAL_STEPS)), dtype=bool),
+            )
+        )
+
+    def observe(self, rows: np.ndarray, last: np.ndarray, recent: np.ndarray) -> None:
+        """Score kept forecasts whose steps now have actuals in `recent` (n, L, T), whose
+        servers (state `rows`) last reported at bucket `last` (n,)."""
+        where = np.full(len(self.rows), -1)
+        where[rows] = np.arange(len(rows))
+        for rec in self.records:
+            pos = where[rec.rows]
+            live = pos >= 0
+            if not live.any():
+                continue
+            target = rec.origin[:, None] + np.array(EVAL_STEPS)[None, :]  # (n, E)
+            back = np.where(live[:, None], last[np.maximum(pos, 0)][:, None] - target, -1)
+            due = rec.open & live[:, None] & (back >= 0) & (back < recent.shape[1])
+            if not due.any():
+                continue
+            i, e = np.nonzero(due)
+            actual = recent[pos[i], recent.shape[1] - 1 - back[i, e]]  # (k, T)
+            self._score(rec, i, e, actual)
+            rec.open[i, e] = False
+
+    def _score(self, rec: _Record, i: np.ndarray, e: np.ndarray, actual: np.ndarray) -> None:
+        rows, blocks = rec.rows[i], EVAL_BLOCKS[e]
+        err = np.abs(rec.medians[i, :, e] - actual[:, :, None]) / rec.scale[i][:, :, None]
+        ok = np.isfinite(err)
+        # decay each (server, block) once per score it gets, then add the new scores
+        keys, counts = np.unique(rows * len(BLOCK_ENDS) + blocks, return_counts=True)
+        ur, ub = np.divmod(keys, len(BLOCK_ENDS))
+        shrink = (_decay(ub) ** counts)[:, None, None]
+        self.loss[ur, :, ub] *= shrink
+        self.count[ur, :, ub] *= shrink
+        at = (rows[:, None], np.arange(self.targets)[None, :], blocks[:, None])
+        np.add.at(self.loss, at, np.where(ok, err, 0.0))
+        np.add.at(self.count, at, ok.astype(np.float64))
+        lo, hi = rec.bands[i, :, e, 0], rec.bands[i, :, e, 1]
+        seen = np.isfinite(actual)
+        miss = ((actual < lo) | (actual > hi)) & seen
+        np.add.at(self.log_scale, at, ACI_RATE * (miss - (1 - COVERAGE)) * seen)
+        np.add.at(self.checked, at, seen.astype(np.float64))
+        np.clip(self.log_scale, *np.log(SCALE_LIMITS), out=self.log_scale)
+
+
+def _decay(blocks: np.ndarray) -> np.ndarray:
+    """Per-score decay of a block's sums: scores per day = 48 records x its eval steps."""
+    per_day = (24 * 60 / (5 * RECORD_EVERY)) * np.bincount(EVAL_BLOCKS, minlength=len(BLOCK_ENDS))
+    return 0.5 ** (1.0 / (HALF_LIFE_DAYS * per_day[blocks]))
+
+
+def _fleet_log_scale(log_scale: np.ndarray, checked: np.ndarray) -> np.ndarray:
+    """(T, B) the band factor's log averaged over servers that have been checked."""
+    if not len(log_scale):
+        return np.zeros(log_scale.shape[1:])
+    seen = checked > 0
+    total = seen.sum(axis=0)
+    mean = np.where(seen, log_scale, 0.0).sum(axis=0) / np.maximum(total, 1)
+    return np.where(total > 0, mean, 0.0)
+
+
+def combine(cands: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(n, T, H) the weighted median from candidates (n, T, H, C) and block weights (n, T, B, C)."""
+    step_w = weights[:, :, STEP_BLOCKS[: cands.shape[2]]]  # (n, T, H, C)
+    values = np.where(np.isfinite(cands), cands, 0.0)
+    return (values * step_w).sum(axis=-1)

@@ -1,0 +1,214 @@
+"""Any model as the daemon serves it: fallback, combination, calibrated bands, the trend rule.
+
+A model (`Forecaster`: the TFT, or any other kind) forecasts the servers it can; everything
+that turns those forecasts into what Argus serves lives here, the same for every kind:
+
+1. The model's bands get the spread factors learnt on its validation split at training
+   (`argus.forecast.calibration`).
+2. The median becomes a per-server combination of the model's median and cheap candidates,
+   weighted by their realised errors on that server (`argus.forecast.combine`); a server the
+   model does not serve (too little history, no model) gets the candidates alone.
+3. The band is centred on that median, its width multiplied by the server's adaptive factor
+   (realised P10-P90 coverage) and never narrower than the series' own step-to-step noise.
+4. The trend rule replaces a target's forecast where a significant, sustained climb is under
+   way (`argus.forecast.trend`).
+
+`predict` learns: it scores the forecasts it made earlier against the actuals that arrived since
+and keeps this one for scoring. `forecast(..., learn=False)` serves without learning
+(explanations' what-if copies must not teach it anything).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from argus.catalogue import TARGETS
+from argus.forecast import combine
+from argus.forecast.base import (
+    BASELINE_MODEL,
+    HORIZON,
+    QUANTILES,
+    Forecaster,
+    ForecastSet,
+    TrainOptions,
+    finish_values,
+)
+from argus.forecast.calibration import apply_spread_factors, blend_of
+from argus.forecast.frame import DAY_STEPS, steps_to_timestamps
+from argus.forecast.grid import Buckets, bucket_frame
+from argus.forecast.trend import TrendRule, apply_trends_to, history_steps
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The narrowest P10-P90 half-width, in each target's units: a band never has zero width.
+MIN_HALF_WIDTH = {"load": 0.05}
+MIN_HALF_WIDTH_PCT = 0.5
+_Z90 = NormalDist().inv_cdf(0.9)
+DEFAULT_TREND = TrendRule()
+
+
+class ServingForecaster:
+    """Wraps a model (None: no trained model) with the serving steps above."""
+
+    def __init__(
+        self,
+        model: Forecaster | None = None,
+        *,
+        trend: TrendRule | None = DEFAULT_TREND,
+        horizon: int = HORIZON,
+        quantiles: tuple[float, ...] = QUANTILES,
+    ) -> None:
+        self.model = model
+        self.trend = trend  # None: no trend rule (tests of the rest)
+        self.horizon = horizon
+        self.quantiles = quantiles
+        self.state = combine.OnlineState(len(TARGETS))
+
+    @property
+    def name(self) -> str:
+        return self.model.name if self.model is not None else BASELINE_MODEL
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The model's metadata.json (reference statistics for drift, scores, ...)."""
+        found = getattr(self.model, "metadata", None)
+        return found if isinstance(found, dict) else {}
+
+    @property
+    def calibration(self) -> dict[str, Any] | None:
+        """The model's training-time calibration record (blend prior, spread factors)."""
+        found = getattr(self.model, "calibration", None)
+        return found if isinstance(found, dict) else None
+
+    def fit(self, frame: pd.DataFrame, *, options: TrainOptions | None = None) -> Any:
+        """Train the model (serving itself learns online, from `predict`)."""
+        return None if self.model is None else self.model.fit(frame, options=options)
+
+    def predict(self, frame: pd.DataFrame) -> ForecastSet:
+        """Forecast every server of `frame`, learning from the actuals seen since last time."""
+        return self.forecast(frame, learn=True)
+
+    def forecast(
+        self,
+        frame: pd.DataFrame,
+        *,
+        learn: bool = False,
+        state_of: Mapping[str, str] | None = None,
+    ) -> ForecastSet:
+        """Serve `frame`'s servers; `state_of` maps a server to the one whose learnt weights
+        and band factors it uses (an explanation's modified copies use the real server's)."""
+        trend_steps = 0 if self.trend is None else history_steps(self.trend)
+        own = max(combine.history_steps(), trend_steps, DAY_STEPS)
+        length = max(own, int(getattr(self.model, "history_steps", 0)))
+        buckets = bucket_frame(frame, length)
+        names = buckets.names
+        recent = buckets.recent(own)
+        last = buckets.time_idx[buckets.starts[1:] - 1]
+        state_names = tuple((state_of or {}).get(s, s) for s in names)
+        rows = self.state.row_ids(state_names)
+        if learn:
+            self.state.observe(rows, last, recent)
+        raw, served = self._model_forecast(frame, buckets)
+        cands = combine.candidates(recent, raw[..., self._q(0.5)] if raw is not None
+                                   else np.full((len(names), len(TARGETS), self.horizon), np.nan))
+        available = np.isfinite(cands[:, :, 0, :])
+        weights = self.state.weights(rows, self._prior(), available)
+        median = combine.combine(cands, weights)
+        scale = combine.scales(recent)
+        values = self._bands(median, raw, served, recent, rows, scale)
+        if learn:
+            bands = values[..., [self._q(0.1), self._q(0.9)]]
+            self.state.record(rows, last, cands, bands, scale)
+        models = tuple(self.name if ok else BASELINE_MODEL for ok in served)
+        result = ForecastSet(
+            servers=names,
+            targets=TARGETS,
+            quantiles=self.quantiles,
+            timestamps=steps_to_timestamps(last[:, None] + np.arange(1, self.horizon + 1)),
+            values=values,
+            models=models,
+        )
+        if self.trend is None:
+            return result
+        return apply_trends_to(result, names, recent[:, -trend_steps:], self.trend)
+
+    def _q(self, q: float) -> int:
+        return self.quantiles.index(q)
+
+    def _model_forecast(
+        self, frame: pd.DataFrame, buckets: Buckets
+    ) -> tuple[np.ndarray | None, np.ndarray]:
+        """(n, T, H, Q) the model's calibrated quantiles in `buckets`' order (NaN where it did
+        not serve a server) and which servers it served."""
+        n = len(buckets.names)
+        if self.model is None or n == 0:
+            return None, np.zeros(n, dtype=bool)
+        # a model that reads the grid itself is handed the one built here (no second gridding)
+        predict_buckets = getattr(self.model, "predict_buckets", None)
+        fs = predict_buckets(buckets) if predict_buckets is not None else None
+        if fs is None:
+            fs = self.model.predict(frame)
+        out = np.full((n, len(TARGETS), self.horizon, len(self.quantiles)), np.nan)
+        served = np.zeros(n, dtype=bool)
+        values = apply_spread_factors(fs.values, self.calibration, fs.quantiles, fs.targets)
+        for i, name in enumerate(buckets.names):
+            try:
+                row = fs.index(name)
+            except KeyError:
+                continue
+            if fs.models[row] == self.model.name:
+                out[i] = values[row]
+                served[i] = True
+        return out, served
+
+    def _prior(self) -> np.ndarray:
+        """(T, B, C) the fleet-level weights learnt at training (the model alone if none)."""
+        prior = np.zeros((len(TARGETS), len(combine.BLOCK_ENDS), len(combine.CANDIDATES)))
+        prior[..., combine.MODEL] = 1.0
+        blend = blend_of(self.calibration)
+        if blend is None:
+            return prior
+        ends = [0, *blend.block_ends]
+        where = [combine.MODEL, combine.NAIVE, combine.USUAL]  # the blend's components
+        for t, target in enumerate(TARGETS):
+            for b, end in enumerate(combine.BLOCK_ENDS):
+                k = int(np.searchsorted(ends[1:], end - 1, side="right"))
+                found = blend.weights.get(target, [])
+                if k < len(found):
+                    prior[t, b] = 0.0
+                    prior[t, b, where] = found[k]
+        return prior
+
+    def _bands(
+        self,
+        median: np.ndarray,
+        raw: np.ndarray | None,
+        served: np.ndarray,
+        recent: np.ndarray,
+        rows: np.ndarray,
+        scale: np.ndarray,
+    ) -> np.ndarray:
+        """(n, T, H, Q) quantiles around `median`: the model's band shape where it served,
+        else a normal band as wide as the series' own h-step changes; scaled by the server's
+        band factor, never narrower than its one-step noise."""
+        n = len(recent)
+        spread = np.zeros((n, len(TARGETS), self.horizon, len(self.quantiles)))
+        if raw is not None and served.any():
+            spread[served] = raw[served] - raw[served][..., [self._q(0.5)]]
+        rest = np.flatnonzero(~served)
+        z = np.array([NormalDist().inv_cdf(q) for q in self.quantiles]) / _Z90
+        if len(rest):
+            width = combine.naive_half_width(recent[rest], self.horizon)
+            spread[rest] = width[..., None] * z
+        factor = self.state.band_factors(rows)[:, :, combine.STEP_BLOCKS[: self.horizon]]
+        spread *= factor[..., None]
+        floor = np.array([MIN_HALF_WIDTH.get(t, MIN_HALF_WIDTH_PCT) for t in TARGETS])
+        floor = np.maximum(floor[None, :], scale)[:, :, None, None]  # (n, T, 1, 1)
+        least = floor * np.abs(z)[None, None, None, :]
+        spread = np.sign(z) * np.maximum(np.abs(spread), least)
+        return finish_values(median[..., None] + spread, TARGETS)

@@ -1,0 +1,1 @@
+"""Pure mappings from the places fleets already keep metrics to feed records."""
