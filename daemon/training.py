@@ -144,11 +144,12 @@ class TrainingManager:
             if self._services.window.latest is None:
                 raise TrainingConflictError("no data to train on yet")
             run = self._start(reason, epochs, incremental)
+            # Started under the lock, so a cancel() that follows always has a follower to join.
+            run.follower = threading.Thread(
+                target=self._follow, args=(run,), name=f"train-{run.id}", daemon=True
+            )
+            run.follower.start()
         log.info("training %s started (%s, %d epochs)", run.id, reason, run.epochs)
-        run.follower = threading.Thread(
-            target=self._follow, args=(run,), name=f"train-{run.id}", daemon=True
-        )
-        run.follower.start()
         return run
 
     def _refuse_if_busy(self) -> None:

@@ -31,6 +31,12 @@ class StoreDamagedError(ArgusError):
 def unusable_message(path: Path, exc: Exception) -> str:
     """One line: which file, what is wrong, what to do."""
     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "wal" in reason.lower() or "write-ahead" in reason.lower():
+        return (
+            f"the write-ahead log of {path} could not be replayed ({reason}). Move "
+            f"{path.name}.wal aside to start from the last checkpoint (later records are lost), "
+            "or restore a backup."
+        )
     if "permission" in reason.lower() or "read-only" in reason.lower():
         return f"cannot use database {path}: {reason}. Make {path.parent} writable by this user."
     return (
@@ -169,7 +175,7 @@ class Store:
         with self._backup_lock, self.reader() as cur:
             row = cur.execute("SELECT current_database()").fetchone()
             source = str(row[0] if row else "").replace('"', '""')
-            cur.execute(f"ATTACH '{quoted}' AS argus_backup")
+            cur.execute(f"ATTACH '{quoted}' AS argus_backup (READ_WRITE)")
             try:
                 cur.execute(f'COPY FROM DATABASE "{source}" TO argus_backup')
             finally:

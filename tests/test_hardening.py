@@ -308,3 +308,32 @@ def test_wall_clock_is_only_a_ceiling(client) -> None:
     assert client.post("/feed/data", json={"records": make_batch(2, 5, start)}).status_code == 200
     soon = make_record("ppdb001", wall_now() + timedelta(minutes=5))
     assert client.post("/feed/data", json={"records": [soon]}).status_code == 200
+
+
+def test_offline_backup_of_a_stopped_daemons_store(tmp_path) -> None:
+    home = tmp_path / "home"
+    store = Store.open(home / DB_FILE_NAME)
+    rows = [
+        {**r, "timestamp": datetime.fromisoformat(r["timestamp"]), "profile": "Web API"}
+        for r in make_batch(3, 20)
+    ]
+    insert_samples(store, rows, BASE_TIME)
+    store.close()
+    out = tmp_path / "copy.duckdb"
+    cli = subprocess.run(
+        argus_command("backup", "--offline", "--out", str(out), "--home", str(home)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cli.returncode == 0, cli.stderr
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    out.replace(restored / DB_FILE_NAME)
+    assert stored_count(restored) == 60
+    again = subprocess.run(
+        argus_command("backup", "--offline", "--out", str(restored / DB_FILE_NAME), "--home",
+                      str(home)),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert again.returncode == 2 and "already exists" in again.stderr
