@@ -90,8 +90,8 @@ def fuzz_mode(
 
     try:
         run()
-    except (TimeUpError, Unsatisfiable):  # Unsatisfiable: no invalid request exists (GET /health)
-        pass
+    except (TimeUpError, Unsatisfiable) as exc:  # Unsatisfiable: no invalid request exists
+        tally["ended"][f"{mode.value} {type(exc).__name__}"] += 1
     except (Exception, BaseExceptionGroup) as exc:  # a failure hypothesis re-raised
         tally["examples"].setdefault(f"{name} (final)", " ".join(str(exc).split())[:300])
 
@@ -117,7 +117,7 @@ def run_once(limits: bool, seconds: float) -> dict[str, Any]:
             tally: dict[str, Any] = {
                 "requests": 0, "server_errors": 0, "violations": 0,
                 "statuses": Counter(), "per_operation": Counter(), "examples": {},
-                "lax_acceptances": 0, "lax_examples": {},
+                "lax_acceptances": 0, "lax_examples": {}, "ended": Counter(),
             }  # fmt: skip
             started = time.monotonic()
             for op in ops:
@@ -131,6 +131,7 @@ def run_once(limits: bool, seconds: float) -> dict[str, Any]:
     tally["statuses"] = dict(sorted(tally["statuses"].items()))
     tally["per_operation_min"] = min(tally["per_operation"].values(), default=0)
     tally["per_operation"] = dict(tally["per_operation"])
+    tally["ended"] = dict(tally["ended"])
     return tally
 
 
