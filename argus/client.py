@@ -86,6 +86,22 @@ class ArgusClient:
         clean = {k: v for k, v in params.items() if v is not None}
         return self._request("POST", path, json=body, params=clean).json()
 
+    def save(self, method: str, path: str, target: Path, **params: Any) -> int:
+        """Stream a binary answer into `target` (written as `<target>.partial`, then renamed,
+        so a cut connection never leaves a half file under the real name); return its size."""
+        clean = {k: v for k, v in params.items() if v is not None}
+        partial = target.with_name(target.name + ".partial")
+        size = 0
+        with (
+            self._request(method, path, params=clean, stream=True) as resp,
+            partial.open("wb") as fh,
+        ):
+            for block in resp.iter_content(1 << 20):
+                fh.write(block)
+                size += len(block)
+        partial.replace(target)
+        return size
+
     def download(self, path: str, **params: Any) -> bytes:
         """GET raw bytes (CSV exports)."""
         clean = {k: v for k, v in params.items() if v is not None}

@@ -166,6 +166,20 @@ class Settings(BaseModel):
     trusted_proxies: int = Field(
         default=0, ge=0, le=10, description="reverse proxies in front (X-Forwarded-For hops)"
     )
+    # Hardening: one stray timestamp must never stretch a grid or purge the store.
+    max_future_minutes: float = Field(
+        default=10.0, ge=0, description="records dated further ahead of the wall clock are refused"
+    )
+    retention_max_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="most of the stored samples one retention pass may delete without "
+        "`argus purge --force`",
+    )
+    clock_jump_hours: float = Field(
+        default=24.0, gt=0, description="a batch moving data time further ahead is logged"
+    )
 
 
 def settings_from_env(environ: Mapping[str, str]) -> dict[str, Any]:

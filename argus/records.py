@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -34,13 +35,29 @@ def _to_naive_utc(value: datetime) -> datetime:
 Timestamp = Annotated[datetime, AfterValidator(_to_naive_utc)]
 
 
+# --- Strict input (hardening): numbers are JSON numbers, names are printable. -----------------
+
+
+def numbers_only(value: Any) -> Any:
+    """A metric is a JSON number: `true` is not 1.0 and `"20"` is not 20.0 (pydantic's lax
+    mode would convert both)."""
+    if isinstance(value, bool | str | bytes):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+# A profile names a group of servers on dashboards and in CSV exports: a letter or digit
+# first (never a spreadsheet formula's = + - @), then printable characters only.
+PRINTABLE_NAME = r"^\w[\w .:/&()+-]*$"
+
+
 def _field_type(spec: MetricField) -> Any:
     constraints: dict[str, Any] = {"ge": spec.lo, "description": spec.description}
     if spec.hi is not None:
         constraints["le"] = spec.hi
     if spec.kind is float:
         constraints["allow_inf_nan"] = False
-    return Annotated[spec.kind, Field(strict=False, **constraints)]
+    return Annotated[spec.kind, BeforeValidator(numbers_only), Field(strict=False, **constraints)]
 
 
 def _metric_field(spec: MetricField) -> tuple[Any, Any]:
@@ -58,7 +75,10 @@ class _RecordBase(BaseModel):
     server_name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
     status: Status
     profile: str | None = Field(
-        default=None, max_length=64, description="defaults to the name-prefix profile"
+        default=None,
+        max_length=64,
+        pattern=PRINTABLE_NAME,
+        description="defaults to the name-prefix profile",
     )
 
 

@@ -186,11 +186,25 @@ class FleetWindow:
             if server is None:
                 return []
             out: list[dict[str, Any]] = []
+            horizon = self.horizon()
             for ts in sorted(server.buckets)[-self.capacity :]:
                 if until is not None and ts > until:
                     break
+                if horizon is not None and ts < horizon:
+                    continue
                 out.append(dict(_cached_row(name, server, ts)))
             return out
+
+    def horizon(self) -> datetime | None:
+        """The oldest bucket start any reader gets: `capacity` buckets before the newest.
+
+        A server's own buckets are trimmed per server, so one that last reported long ago still
+        holds old buckets; bounding every read by the fleet's clock keeps each grid a cycle
+        builds within the window, whatever timestamps were stored.
+        """
+        if self._latest is None:
+            return None
+        return bucket_start(self._latest) - STEP * (self.capacity - 1)
 
     def rows(self, exclude: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
         """Return every bucket as a feed-schema row (means), per server in time order, leaving
@@ -199,9 +213,11 @@ class FleetWindow:
         The rows are shared with the window's cache: read them, never modify them.
         """
         with self._lock:
+            horizon = self.horizon()
             return [
                 _cached_row(name, server, ts)
                 for name, server in sorted(self._servers.items())
                 if name not in exclude
                 for ts in sorted(server.buckets)[-self.capacity :]
+                if horizon is None or ts >= horizon
             ]

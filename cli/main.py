@@ -118,6 +118,10 @@ from argus.cli import agent_cmds  # noqa: E402
 
 agent_cmds.register(app)
 
+from argus.cli import maintenance_cmds  # noqa: E402
+
+maintenance_cmds.register(app)
+
 
 def main() -> None:
     """Console-script entry point: the one place Argus errors become exit codes."""

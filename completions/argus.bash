@@ -4,7 +4,7 @@ _argus() {
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
     if [[ $COMP_CWORD -eq 1 ]]; then
-        COMPREPLY=($(compgen -W "serve keygen status alerts predictions servers history cascade export drift models reload-model trigger-training training-status cancel-training train backtest simulate demo scenario explain agent --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "serve keygen status alerts predictions servers history cascade export drift models reload-model trigger-training training-status cancel-training train backtest simulate demo scenario explain agent backup purge --help" -- "$cur"))
         return
     fi
     cmd="${COMP_WORDS[1]}"
@@ -116,7 +116,14 @@ _argus() {
         agent:--buffer | \
         agent:--max-buffer | \
         agent:--home | \
-        agent:--config) return ;;
+        agent:--config | \
+        backup:--out | \
+        backup:--url | \
+        backup:--home | \
+        backup:--config | \
+        purge:--url | \
+        purge:--home | \
+        purge:--config) return ;;
         *)
             case "$cmd" in
         serve) opts="--host --port --config --home --log-level --enable-retraining --disable-retraining --help" ;;
@@ -141,6 +148,8 @@ _argus() {
         scenario) opts="--server --home --help healthy degrading critical cascade" ;;
         explain) opts="--url --home --config --json --help $(argus servers 2>/dev/null)" ;;
         agent) opts="--url --interval --once --no-once --name --profile --buffer --max-buffer --home --config --help" ;;
+        backup) opts="--out --url --home --config --offline --help" ;;
+        purge) opts="--url --home --config --json --force --help" ;;
                 *) opts="" ;;
             esac ;;
     esac

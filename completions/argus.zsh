@@ -31,6 +31,8 @@ _argus() {
         'scenario:Ask a running `argus demo` to switch scenario at its next tick (exit 1 if none runs).'
         'explain:Explain a server'\''s risk\: important features, attention and what-if scenarios.'
         'agent:Sample this host with psutil every --interval seconds and push it to the daemon.'
+        'backup:Copy the whole database into a new DuckDB file, consistently, while the daemon runs.'
+        'purge:Run retention now\: delete samples older than retention_days before data time.'
     )
     if (( CURRENT == 2 )); then
         _describe 'command' commands
@@ -225,6 +227,20 @@ _argus() {
                 '--max-buffer[Most records kept while the daemon is unreachable; past it the oldest go.]:value:_files' \
                 '--home[Data directory.]:value:_files' \
                 '--config[TOML config file.]:value:_files'
+            ;;
+        backup)
+            _arguments '--out[Where to write the backup (a DuckDB file; must not exist).]:value:_files' \
+                '--url[Daemon URL (default\: the running daemon'\''s runtime file, else host\:port).]:value:_files' \
+                '--home[Data directory.]:value:_files' \
+                '--config[TOML config file.]:value:_files' \
+                '--offline[Read the data dir'\''s database directly (the daemon must be stopped).]'
+            ;;
+        purge)
+            _arguments '--url[Daemon URL (default\: the running daemon'\''s runtime file, else host\:port).]:value:_files' \
+                '--home[Data directory.]:value:_files' \
+                '--config[TOML config file.]:value:_files' \
+                '--json[Print JSON.]' \
+                '--force[Delete even more than retention_max_share of the stored samples.]'
             ;;
     esac
 }

@@ -9,7 +9,7 @@ from flask import Flask, Response, current_app, g, request
 from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from argus.daemon.api import (
@@ -19,6 +19,7 @@ from argus.daemon.api import (
     feed,
     health,
     history,
+    maintenance,
     meta,
     metrics,
     predictions,
@@ -54,6 +55,7 @@ def all_routes() -> tuple[Route, ...]:
         *history.ROUTES,
         *server_metrics.ROUTES,
         *admin.ROUTES,
+        *maintenance.ROUTES,
         *metrics.ROUTES,
         *meta.ROUTES,
     )
@@ -133,15 +135,19 @@ def create_app(services: Services) -> Flask:
             detail = f"request body exceeds the limit of {settings.max_body_mb:g} MB"
         elif code == 429:
             detail = f"rate limit exceeded: {exc.description}"
-        allowed = exc.valid_methods if isinstance(exc, MethodNotAllowed) else None
-        headers = {"Allow": ", ".join(allowed)} if allowed else {}
-        return respond(ErrorBody(detail=detail, status=code), code, headers)
+        # A 405 says which methods the path has (RFC 9110 requires Allow).
+        allow = {k: v for k, v in exc.get_headers() if k == "Allow"}
+        return respond(ErrorBody(detail=detail, status=code), code, allow)
 
     @app.errorhandler(ArgusError)
     def argus_error(exc: ArgusError) -> Response:
         if exc.http_status >= 500:
             log.error("%s on %s %s", exc.message, request.method, request.path)
-        return respond(ErrorBody(detail=exc.message, status=exc.http_status), exc.http_status)
+        # Clients learn model names, never where the data directory is.
+        detail = exc.message
+        for home in {str(settings.home.resolve()), str(settings.home)}:
+            detail = detail.replace(home, "<data dir>")
+        return respond(ErrorBody(detail=detail, status=exc.http_status), exc.http_status)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception) -> Response:

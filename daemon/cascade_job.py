@@ -153,7 +153,8 @@ def detect_and_publish(
     """Detect over the window, store a new episode's event, publish the view; None: no data."""
     cfg = cfg or cascade_settings(services)
     started = time.perf_counter()
-    result = detect(from_rows(services.window.rows(), TRACKED_METRICS), cfg)
+    rows = services.window.rows()
+    result = detect(from_rows(rows, TRACKED_METRICS, services.settings.window_steps), cfg)
     if result is None:
         return None
     previous = services.cascade

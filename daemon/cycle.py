@@ -28,6 +28,7 @@ from argus.window import ServerFacts, bucket_start
 
 if TYPE_CHECKING:
     from argus.daemon.services import Services
+    from argus.daemon.views import PredictionParts
 
 log = logging.getLogger("argus.cycle")
 
@@ -48,6 +49,7 @@ class Snapshot:
     bodies: Mapping[str, bytes]  # serialised GET responses, built once per cycle
     facts: Mapping[str, ServerFacts]  # every tracked server's reported fields and core count
     stale: Mapping[str, StaleServer]  # servers that stopped reporting: no forecast, no risk
+    parts: PredictionParts | None = None  # the predictions body in pieces, for filters
 
     def targets_of(self, server: str) -> tuple[str, ...]:
         """The forecast targets a server reports (the others are not served)."""
@@ -77,7 +79,7 @@ def compute_snapshot(
     """Run the model and the risk engine over the window; return the snapshot, events, seconds."""
     import pandas as pd
 
-    from argus.daemon.views import build_bodies
+    from argus.daemon.views import build_bodies, prediction_parts
 
     started = time.perf_counter()
     window = services.window
@@ -117,7 +119,10 @@ def compute_snapshot(
         facts=facts,
         stale=stale,
     )
-    snapshot = Snapshot(**{**snapshot.__dict__, "bodies": build_bodies(snapshot)})
+    parts = prediction_parts(snapshot)
+    snapshot = Snapshot(
+        **{**snapshot.__dict__, "bodies": build_bodies(snapshot, parts), "parts": parts}
+    )
     return snapshot, events, time.perf_counter() - started
 
 

@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from datetime import datetime, timedelta
 from typing import Literal
 
 from argus.catalogue import profile_for
 from argus.daemon.schemas import DuplicateKey, FeedBody, WarmupState
 from argus.daemon.services import Services
-from argus.records import FeedBatch
+from argus.records import FeedBatch, RecordError
 from argus.storage.metrics import insert_samples
+from argus.timebounds import clock_jump, feed_bounds, timestamp_errors
+
+log = logging.getLogger("argus.ingest")
 
 MAX_LISTED_DUPLICATES = 100
+
+
+def timestamp_problems(services: Services, batch: FeedBatch) -> list[RecordError]:
+    """Records dated in the future or before the retention window (see argus.timebounds)."""
+    # MetricRecord is built with create_model (its metric fields come from the catalogue)
+    stamps = [record.timestamp for record in batch.records]  # type: ignore[attr-defined]
+    s = services.settings
+    bounds = feed_bounds(
+        stamps, services.window.latest, services.clock(), s.max_future_minutes, s.retention_days
+    )
+    return timestamp_errors(stamps, bounds)
+
+
+def _note_clock_jump(services: Services, before: datetime | None) -> None:
+    after = services.window.latest
+    limit = timedelta(hours=services.settings.clock_jump_hours)
+    if clock_jump(before, after, limit):
+        services.telemetry.clock_jumps.inc()
+        log.warning("data time jumped from %s to %s in one batch", before, after)
 
 
 def ingest_batch(services: Services, batch: FeedBatch) -> FeedBody:
@@ -21,7 +45,9 @@ def ingest_batch(services: Services, batch: FeedBatch) -> FeedBody:
     for row in rows:
         row["profile"] = row["profile"] or profile_for(row["server_name"])
     result = insert_samples(services.store, rows, services.clock())
+    before = services.window.latest
     services.window.add(result.inserted)
+    _note_clock_jump(services, before)
     services.telemetry.record_ingest(
         len(result.inserted),
         len(result.duplicates),

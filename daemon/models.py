@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from argus.errors import ArgusError
 from argus.forecast.base import ForecastSet
 
 if TYPE_CHECKING:
@@ -41,6 +42,15 @@ def load_serving_model(home: Path, torch_threads: int) -> ServingModel:
     registry.set_threads(torch_threads)
     models_dir = models_dir_for(home)
     try:
+        name = current_name(models_dir)
+    except UnicodeDecodeError as exc:
+        raise ArgusError(
+            f"{models_dir / 'current'} is not a model name (not UTF-8 text): write the name of "
+            "a model directory in models/ into it, or delete it to serve the fallback"
+        ) from exc
+    try:
+        if name is not None and has_links(models_dir, name):
+            raise ModelLoadError(f"model {name!r} is or holds a symbolic link")
         loaded = load_current(models_dir)
     except ModelLoadError as exc:
         log.error("current model refused, serving the fallback: %s", exc.message)
@@ -50,6 +60,18 @@ def load_serving_model(home: Path, torch_threads: int) -> ServingModel:
         return ServingModel(ServingForecaster(None), None)
     log.info("serving model %s", loaded.name)
     return ServingModel(ServingForecaster(loaded), f"models/{current_name(models_dir)}")
+
+
+def has_links(models_dir: Path, name: str) -> bool:
+    """True when model `name`'s directory, or a file in it, is a symbolic link: Argus reads
+    checkpoints only from files it owns inside the models directory, never through a link."""
+    path = models_dir / name
+    if path.is_symlink():
+        return True
+    try:
+        return any(child.is_symlink() for child in path.iterdir())
+    except OSError:
+        return False
 
 
 class ModelHolder:

@@ -15,12 +15,19 @@ from argus.daemon.routing import Route
 REF_TEMPLATE = "#/components/schemas/{model}"
 
 
-def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
+def _path(route: Route) -> tuple[str, list[dict[str, Any]]]:
     """Turn a Flask rule into an OpenAPI path and its path parameters."""
+    rule = route.rule
     names = re.findall(r"<(?:[^:<>]+:)?([^<>]+)>", rule)
     path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
     params = [
-        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names
+        {
+            "name": n,
+            "in": "path",
+            "required": True,
+            "schema": dict(route.path_schemas.get(n, {"type": "string"})),
+        }
+        for n in names
     ]
     return path, params
 
@@ -73,7 +80,7 @@ def build_openapi(routes: Iterable[Route]) -> dict[str, Any]:
     refs, schema = models_json_schema(list(dict.fromkeys(models)), ref_template=REF_TEMPLATE)
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
-        path, params = _path(route.rule)
+        path, params = _path(route)
         op = _operation(route, refs)
         query = _query_params(route.query) if route.query else []
         if params or query:

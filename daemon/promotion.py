@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from argus.daemon.models import ServingModel
+from argus.daemon.models import ServingModel, has_links
 from argus.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ def reload_model(services: Services, model_path: str | None) -> ServingModel:
     if name is None:
         raise InvalidInputError("no model_path given and no current model to reload")
     path = (models_dir / name).resolve()
+    if has_links(models_dir, name):
+        raise InvalidInputError(f"model {name!r} is or holds a symbolic link; refused")
     if path.parent != models_dir.resolve() or not path.is_dir():
         raise InvalidInputError(f"no model {name!r} inside the models directory")
     from argus.forecast.serving import ServingForecaster

@@ -16,6 +16,10 @@ View = Callable[..., Response]
 M = TypeVar("M", bound=BaseModel)
 
 
+# The path parameter of routes about one server: the feed's server_name rule.
+SERVER_NAME_SCHEMA = {"type": "string", "pattern": r"^[A-Za-z0-9_.:-]+$", "maxLength": 128}
+
+
 @dataclass(frozen=True)
 class Route:
     """One HTTP operation of the API."""
@@ -32,6 +36,8 @@ class Route:
     tags: tuple[str, ...] = field(default_factory=tuple)
     media_type: str = "application/json"  # of the 200 response
     other_media_types: tuple[str, ...] = ()  # a 200 the query can ask in another form (export)
+    # JSON schemas of path parameters (an enum, a pattern); a plain string where absent
+    path_schemas: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def media_types(self) -> tuple[str, ...]:

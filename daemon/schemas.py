@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from argus.daemon.utc import UtcDateTime
 from argus.records import RecordError
 
 
@@ -38,18 +38,18 @@ class StatusBody(BaseModel):
     )
     rolling_window_size: int = Field(description="5-minute steps kept per server")
     servers_tracked: int
-    last_prediction: datetime | None = Field(
+    last_prediction: UtcDateTime | None = Field(
         description="wall-clock time the last prediction cycle ran (null before the first)"
     )
-    last_prediction_data_time: datetime | None = Field(
+    last_prediction_data_time: UtcDateTime | None = Field(
         default=None, description="data time of the last prediction cycle: the newest bucket it saw"
     )
     uptime_seconds: float
     warmup_complete: bool
     window_records: int = Field(description="raw samples in the window, all servers")
     ticks: int = Field(description="5-minute buckets in the window, all servers")
-    last_ingest: datetime | None = Field(description="wall-clock time of the last stored batch")
-    data_time: datetime | None = Field(
+    last_ingest: UtcDateTime | None = Field(description="wall-clock time of the last stored batch")
+    data_time: UtcDateTime | None = Field(
         description="data time: the newest sample's timestamp (Argus's clock, not the wall clock)"
     )
     prediction_cycles: int = Field(description="prediction cycles run since start-up")
@@ -58,7 +58,7 @@ class StatusBody(BaseModel):
 
 class DuplicateKey(BaseModel):
     server_name: str
-    timestamp: datetime
+    timestamp: UtcDateTime
 
 
 class WarmupState(BaseModel):
@@ -104,7 +104,7 @@ class ForecastBody(BaseModel):
     A target whose source metric the server does not report (iowait_pct without
     cpu_iowait_pct, disk_pct without disk_usage_pct) is null and absent from p10/p90."""
 
-    timestamps: list[datetime]
+    timestamps: list[UtcDateTime]
     cpu_pct: list[float]
     mem_pct: list[float]
     swap_pct: list[float]
@@ -140,10 +140,10 @@ class ServerPrediction(BaseModel):
     dominant_metric: str
     time_to_issue: str | None
     time_to_issue_minutes: int | None
-    breach_at: datetime | None
+    breach_at: UtcDateTime | None
     message: str
     breach_probability: dict[str, BreachOdds]
-    last_sample: datetime
+    last_sample: UtcDateTime
     metrics_reported: list[str] = Field(
         description="the record fields this server sends (an optional one it never sent is "
         "left out, and so is any forecast built on it)"
@@ -159,7 +159,7 @@ class StaleServerBody(BaseModel):
 
     status: Literal["stale"] = "stale"
     profile: str
-    last_sample: datetime
+    last_sample: UtcDateTime
     minutes_without_data: int
     message: str
 
@@ -194,8 +194,8 @@ class PredictionsBody(BaseModel):
     )
     summary: FleetSummaryBody
     alerts: list[AlertBrief]
-    timestamp: datetime = Field(description="the cycle's data time (newest 5-minute bucket)")
-    computed_at: datetime
+    timestamp: UtcDateTime = Field(description="the cycle's data time (newest 5-minute bucket)")
+    computed_at: UtcDateTime
 
 
 class ActiveAlertBody(BaseModel):
@@ -211,14 +211,14 @@ class ActiveAlertBody(BaseModel):
         description="true while hysteresis holds the level above the band of risk_score "
         "(docs/risk.md, 'Levels and hysteresis')"
     )
-    since: datetime = Field(description="when this alert opened (data time)")
-    level_since: datetime
+    since: UtcDateTime = Field(description="when this alert opened (data time)")
+    level_since: UtcDateTime
 
 
 class AlertsBody(BaseModel):
     """Active alerts: at most one per server."""
 
-    timestamp: datetime
+    timestamp: UtcDateTime
     count: int
     alerts: list[ActiveAlertBody]
 

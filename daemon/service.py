@@ -8,7 +8,7 @@ import logging
 import os
 import signal
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -23,13 +23,12 @@ from argus.daemon.drift_job import drift_job
 from argus.daemon.models import ModelHolder, ServingModel, load_serving_model
 from argus.daemon.notify_job import channels, load_state, notify_job
 from argus.daemon.pull_job import PrometheusPull
+from argus.daemon.retention import purge_expired
 from argus.daemon.services import Services
 from argus.daemon.systemd import Watchdog, sd_notify
 from argus.errors import ArgusError, ConfigError
 from argus.keys import resolve_api_key
-from argus.storage.forecasts import purge_points_before
-from argus.storage.metrics import purge_before, read_window_samples
-from argus.storage.notify import purge_delivered
+from argus.storage.metrics import read_window_samples
 from argus.storage.predictions import read_open_alerts
 from argus.storage.store import DB_FILE_NAME, Store
 from argus.window import FleetWindow
@@ -74,21 +73,6 @@ def build_services(settings: Settings, api_key: str, model: ServingModel | None 
         restored_alerts=read_open_alerts(store, dwell=settings.alert_min_dwell),
         notify=load_state(store, settings),
     )
-
-
-def purge_expired(services: Services) -> None:
-    """Retention: drop samples and stored forecast points older than retention_days before the
-    newest sample (cycles, risks and alert events are kept: they are the history)."""
-    keep = timedelta(days=services.settings.retention_days)
-    purge_delivered(services.store, services.clock() - keep)  # sent notifications: wall clock
-    latest = services.window.latest
-    if latest is None:
-        return
-    cutoff = latest - timedelta(days=services.settings.retention_days)
-    removed = purge_before(services.store, cutoff)
-    purge_points_before(services.store, cutoff)
-    if removed:
-        log.info("retention: removed %d samples", removed)
 
 
 def watched(services: Services, watchdog: Watchdog) -> None:
@@ -181,7 +165,8 @@ def _raise_exit(signum: int, frame: FrameType | None) -> None:
 def run_daemon(settings: Settings) -> int:
     """Serve until SIGTERM or SIGINT; return the process exit status."""
     configure_logging(settings.log_level)
-    settings.home.mkdir(parents=True, exist_ok=True)
+    os.umask(0o077)  # every file the daemon (and its training child) writes: 0600
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = resolve_api_key(settings.home, settings.api_key, dict(os.environ), create=True)
     assert key is not None  # noqa: S101 - create=True always yields a key
     if key.created:

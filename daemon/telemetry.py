@@ -120,6 +120,16 @@ class Telemetry:
             "argus_notifications_pending", "Notifications waiting in the outbox", ["channel"],
             registry=r,
         )
+        self.clock_jumps = Counter(
+            "argus_clock_jumps",
+            "Batches that moved data time ahead by over clock_jump_hours",
+            registry=r,
+        )
+        self.retention_refusals = Counter(
+            "argus_retention_refusals",
+            "Retention passes skipped because they would delete over retention_max_share",
+            registry=r,
+        )
         self._lock = threading.Lock()
         self.last_ingest: datetime | None = None
         self.cycle_count = 0

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
+import shutil
 import subprocess
 import sys
 import threading
@@ -116,32 +118,64 @@ def model_spec(forecaster: object, workdir: Path) -> list[str]:
 
 
 class TrainingManager:
-    """At most one training child at a time; its state is what /admin/training-status shows."""
+    """At most one training child at a time; its state is what /admin/training-status shows.
+
+    Starting and cancelling are serialised (one lock held across the whole operation, waits
+    included), and a new run is refused while any earlier child has not exited, so every child
+    is tracked until it exits and no two runs overlap.
+    """
 
     def __init__(self, services: Services) -> None:
         self._services = services
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards run state transitions (short)
+        self._ops = threading.Lock()  # serialises request() and cancel() (may wait)
+        self._children: list[subprocess.Popen[bytes]] = []
         self.run: TrainingRun | None = None
 
     def request(
         self, *, reason: str, cooldown: bool, epochs: int | None = None, incremental: bool = False
     ) -> TrainingRun:
         """Start a training run; TrainingConflictError if one runs or the cooldown holds."""
-        s = self._services.settings
-        with self._lock:
-            if self.run is not None and self.run.live:
-                raise TrainingConflictError(f"training {self.run.id} is already running")
+        with self._ops:
+            self._refuse_if_busy()
             if cooldown:
                 self._check_cooldown()
             if self._services.window.latest is None:
                 raise TrainingConflictError("no data to train on yet")
-            now = self._services.clock()
-            run_id = f"tft-{reason}-{now:%Y%m%d-%H%M%S}"
-            workdir = s.home / "training" / run_id
-            workdir.mkdir(parents=True, exist_ok=True)
-            run = TrainingRun(
-                run_id, run_id, reason, epochs or s.retrain_epochs, incremental, now, workdir
+            run = self._start(reason, epochs, incremental)
+            # Started under the lock, so a cancel() that follows always has a follower to join.
+            run.follower = threading.Thread(
+                target=self._follow, args=(run,), name=f"train-{run.id}", daemon=True
             )
+            run.follower.start()
+        log.info("training %s started (%s, %d epochs)", run.id, reason, run.epochs)
+        return run
+
+    def _refuse_if_busy(self) -> None:
+        if self.run is not None and self.run.live:
+            raise TrainingConflictError(f"training {self.run.id} is already running")
+        self._children = [c for c in self._children if c.poll() is None]
+        if self._children:
+            raise TrainingConflictError(
+                f"the previous training process (pid {self._children[0].pid}) is still exiting"
+            )
+
+    def _start(self, reason: str, epochs: int | None, incremental: bool) -> TrainingRun:
+        """Record the run, then start its child; a child that fails to start fails the run."""
+        s = self._services.settings
+        now = self._services.clock()
+        # The seconds alone collide when runs start within one second (trigger, cancel, trigger).
+        run_id = f"tft-{reason}-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+        workdir = s.home / "training" / run_id
+        workdir.mkdir(parents=True, exist_ok=True)
+        run = TrainingRun(
+            run_id, run_id, reason, epochs or s.retrain_epochs, incremental, now, workdir
+        )
+        runs_db.start_run(
+            self._services.store, run.id, now, reason, run.model_name, run.epochs, incremental
+        )
+        self.run = run
+        try:
             data = self._export_history(workdir)
             with open(workdir / "train.log", "wb") as out:
                 run.proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
@@ -156,15 +190,10 @@ class TrainingManager:
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
-            runs_db.start_run(
-                self._services.store, run.id, now, reason, run.model_name, run.epochs, incremental
-            )
-            self.run = run
-        log.info("training %s started (%s, %d epochs)", run.id, reason, run.epochs)
-        run.follower = threading.Thread(
-            target=self._follow, args=(run,), name=f"train-{run.id}", daemon=True
-        )
-        run.follower.start()
+        except Exception as exc:
+            self._finish(run, "failed", None, f"could not start: {exc}")
+            raise
+        self._children.append(run.proc)
         return run
 
     def _check_cooldown(self) -> None:
@@ -187,19 +216,23 @@ class TrainingManager:
         return path
 
     def cancel(self) -> TrainingRun | None:
-        """Stop the running child (SIGTERM, then SIGKILL); the serving model is untouched."""
-        with self._lock:
-            run = self.run
-            if run is None or run.status != "running" or run.proc is None:
-                return None
-            run.status = "cancelled"
+        """Stop the running child (SIGTERM, then SIGKILL); the serving model is untouched.
+
+        Returns once the child has exited and the run is recorded as cancelled."""
+        with self._ops:
+            with self._lock:
+                run = self.run
+                if run is None or run.status != "running" or run.proc is None:
+                    return None
+                run.status = "cancelled"
             run.proc.terminate()
-        try:
-            run.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            run.proc.kill()
-        if run.follower is not None:
-            run.follower.join(timeout=30)  # so the stored run says "cancelled" on return
+            try:
+                run.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                run.proc.kill()
+                run.proc.wait()
+            if run.follower is not None:
+                run.follower.join(timeout=30)  # so the stored run says "cancelled" on return
         log.info("training %s cancelled", run.id)
         return run
 
@@ -207,14 +240,18 @@ class TrainingManager:
         """Wait for the child, then evaluate and maybe promote the candidate."""
         assert run.proc is not None  # noqa: S101 - set before the thread starts
         code = run.proc.wait()
-        if run.status == "cancelled":
+        with self._lock:  # cancel() decides under the same lock: cancelled or evaluating
+            cancelled = run.status == "cancelled"
+            if not cancelled and code == 0:
+                run.status = "evaluating"
+        if cancelled:
+            self._discard_candidate(run)
             self._finish(run, "cancelled", None, "cancelled by request")
             return
         if code != 0:
             tail = (run.workdir / "train.log").read_text(errors="replace")[-400:]
             self._finish(run, "failed", None, f"exit status {code}: {tail.strip()}")
             return
-        run.status = "evaluating"
         try:
             from argus.daemon.promotion import evaluate_and_promote
 
@@ -225,6 +262,14 @@ class TrainingManager:
             return
         promoted = run.comparison.promoted
         self._finish(run, "promoted" if promoted else "kept", promoted, run.comparison.detail)
+
+    def _discard_candidate(self, run: TrainingRun) -> None:
+        """A cancelled run leaves no model behind (the child may have saved one as it stopped)."""
+        from argus.forecast.artifacts import models_dir_for
+
+        candidate = models_dir_for(self._services.settings.home) / run.model_name
+        if candidate.is_dir() and not candidate.is_symlink():
+            shutil.rmtree(candidate, ignore_errors=True)
 
     def _finish(self, run: TrainingRun, status: str, promoted: bool | None, detail: str) -> None:
         run.status, run.detail, run.finished_at = status, detail, self._services.clock()

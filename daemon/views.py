@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import gzip
+import json
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,6 +25,7 @@ from argus.daemon.schemas import (
     ServerPrediction,
     StaleServerBody,
 )
+from argus.daemon.utc import utc_iso
 from argus.risk import URGENT_STEPS, format_minutes
 from argus.thresholds import LEVELS, Level, cores_for
 
@@ -178,9 +182,58 @@ def _profile(snapshot: Snapshot, server: str) -> str:
     return snapshot.profiles.get(server, "")
 
 
-def build_bodies(snapshot: Snapshot) -> dict[str, bytes]:
-    """Serialise the GET responses of a snapshot once."""
+@dataclass(frozen=True)
+class PredictionParts:
+    """`/predictions/current` in serialised pieces, so a filtered answer is a join of bytes
+    built once per cycle, never a re-serialisation per request."""
+
+    servers: Mapping[str, bytes]  # server -> its ServerPrediction JSON, in snapshot order
+    stale: Mapping[str, bytes]  # stale server -> its StaleServerBody JSON
+    levels: Mapping[str, str]  # server -> level value (stale servers have none)
+    alerts: Sequence[tuple[str, bytes]]  # (server, AlertBrief JSON), highest risk first
+    summary: bytes
+    tail: bytes  # the timestamp fields and the closing brace
+
+    def body(self, names: Collection[str] | None = None) -> bytes:
+        """The PredictionsBody JSON of every server, or of `names` only (summary: the fleet)."""
+        predictions = _join_members(self.servers, names)
+        stale = _join_members(self.stale, names)
+        alerts = b",".join(a for server, a in self.alerts if names is None or server in names)
+        return (
+            b'{"predictions":{' + predictions + b'},"stale_servers":{' + stale
+            + b'},"summary":' + self.summary + b',"alerts":[' + alerts + b"]" + self.tail
+        )  # fmt: skip
+
+
+def _join_members(members: Mapping[str, bytes], names: Collection[str] | None) -> bytes:
+    """The members of a JSON object (`"name":{...}`), all or those in `names`, in order."""
+    keys = list(members) if names is None else [n for n in members if n in names]
+    return b",".join(json.dumps(n).encode() + b":" + members[n] for n in keys)
+
+
+def prediction_parts(snapshot: Snapshot) -> PredictionParts:
+    body = predictions_body(snapshot)
+    alerts = sorted(snapshot.alerts.values(), key=lambda a: -a.risk_score)
+    return PredictionParts(
+        servers={n: p.model_dump_json().encode() for n, p in body.predictions.items()},
+        stale={n: b.model_dump_json().encode() for n, b in body.stale_servers.items()},
+        levels={n: snapshot.levels[n].value for n in body.predictions},
+        alerts=[
+            (a.server_name, brief.model_dump_json().encode())
+            for a, brief in zip(alerts, body.alerts, strict=True)
+        ],
+        summary=body.summary.model_dump_json().encode(),
+        tail=f',"timestamp":"{utc_iso(body.timestamp)}",'
+        f'"computed_at":"{utc_iso(body.computed_at)}"}}'.encode(),
+    )
+
+
+def build_bodies(snapshot: Snapshot, parts: PredictionParts) -> dict[str, bytes]:
+    """Serialise the GET responses of a snapshot once (gzip too: a 1,000-server body is
+    ~12 MB, and compressing it per request would cost more than serving it)."""
+    predictions = parts.body()
     return {
-        "predictions": predictions_body(snapshot).model_dump_json().encode(),
+        "predictions": predictions,
+        "predictions.gz": gzip.compress(predictions, compresslevel=6, mtime=0),
         "alerts": alerts_body(snapshot).model_dump_json().encode(),
     }

@@ -131,6 +131,32 @@ def latest_time(store: Store) -> datetime | None:
     return row[0] if row else None
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _export_columns(cur: Any, table: str, fmt: str) -> str:
+    """The select list of an export: text formats get times as ISO 8601 UTC with a `Z`, and
+    CSV prefixes a text cell that a spreadsheet would run as a formula with a `'`."""
+    described = cur.execute(f"DESCRIBE SELECT * FROM {table}").fetchall()  # noqa: S608
+    prefixes = ", ".join(f"chr({ord(p)})" for p in FORMULA_PREFIXES)
+    out = []
+    for name, kind, *_ in described:
+        col = f'"{name}"'
+        # metrics leave under the feed's column name, so `argus train --data` reads the export
+        alias = '"timestamp"' if (table, name) == ("metrics", "ts") else col
+        if fmt != "parquet" and kind.startswith("TIMESTAMP"):
+            out.append(f"strftime({col}, '%Y-%m-%dT%H:%M:%S.%fZ') AS {alias}")
+        elif fmt == "csv" and kind == "VARCHAR":
+            neutral = f"chr(39) || {col}"  # chr(39): the apostrophe spreadsheets show as text
+            out.append(
+                f"CASE WHEN left({col}, 1) IN ({prefixes}) THEN {neutral} ELSE {col} END AS {col}"
+            )
+        else:
+            out.append(col if alias == col else f"{col} AS {alias}")
+    return ", ".join(out)
+
+
 def export(
     store: Store, what: str, fmt: str, path: Path, start: datetime | None, end: datetime | None
 ) -> int:
@@ -144,10 +170,9 @@ def export(
         clauses.append(f"{time_col} <= ?")
         params.append(end)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    # Metrics leave under the feed's column name, so `argus train --data` reads the export.
-    columns = "ts AS timestamp, * EXCLUDE (ts)" if table == "metrics" else "*"
-    query = f"SELECT {columns} FROM {table} {where} ORDER BY {time_col}"  # noqa: S608 - fixed
     with store.reader() as cur:
+        columns = _export_columns(cur, table, fmt)
+        query = f"SELECT {columns} FROM {table} {where} ORDER BY {time_col}"  # noqa: S608
         # COPY takes no parameters for its target, so the path is quoted; it is always a
         # temporary or user-given file path, never request input.
         target = str(path).replace("'", "''")

@@ -117,6 +117,13 @@ def count_samples(store: Store) -> int:
     return int(row[0]) if row else 0
 
 
+def count_before(store: Store, cutoff: datetime) -> int:
+    """How many samples are older than `cutoff` (what retention would delete)."""
+    with store.reader() as cur:
+        row = cur.execute("SELECT count(*) FROM metrics WHERE ts < ?", [cutoff]).fetchone()
+    return int(row[0]) if row else 0
+
+
 def purge_before(store: Store, cutoff: datetime) -> int:
     """Delete samples older than `cutoff` (retention); return how many were removed."""
     with store.writer() as cur:

@@ -109,7 +109,8 @@ def test_a_daemon_killed_while_the_agent_streams_loses_no_sample(tmp_path: Path)
         daemon.stop()
 
     waiting = [json.loads(line)["timestamp"] for line in buffer.read_text().splitlines()]
-    delivered = {datetime.fromisoformat(r["timestamp"]) for r in rows}
+    # exports carry UTC times with a Z; the agent logs naive UTC
+    delivered = {datetime.fromisoformat(r["timestamp"]).replace(tzinfo=None) for r in rows}
     assert len(delivered) == len(rows)  # none stored twice
     everything = delivered | {datetime.fromisoformat(t) for t in waiting}
     assert set(sampled(log)) == everything  # every sample is stored or still waits on disk

@@ -22,6 +22,7 @@ import requests
 from playwright import sync_api
 
 from argus.simulate import Simulator
+from argus.simulate.demo import DEMO_FUTURE_MINUTES
 from argus.simulate.scenario import ScenarioRequest, control_path, write_request
 from argus.simulate.stream import FeedClient, backfill, backfill_start, stream
 from tests.factories import TEST_KEY, LiveDaemon, make_record
@@ -58,7 +59,9 @@ def _wait_for(predicate, timeout: float, what: str):  # noqa: ANN001, ANN202 - t
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     home = tmp_path_factory.mktemp("dash") / "home"
-    daemon = LiveDaemon(home=home, extra_env={"ARGUS_CYCLE_CHECK_SECONDS": "0.5"}).start()
+    # The simulated stream runs ahead of the wall clock, as the demo's does.
+    env = {"ARGUS_CYCLE_CHECK_SECONDS": "0.5", "ARGUS_MAX_FUTURE_MINUTES": DEMO_FUTURE_MINUTES}
+    daemon = LiveDaemon(home=home, extra_env=env).start()
     try:
         start = backfill_start(1.0)
         # a server that stopped reporting two hours before the others: the page marks it stale

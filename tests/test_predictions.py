@@ -148,7 +148,7 @@ def test_daemon_scheduler_runs_cycles_by_itself(tmp_path) -> None:
         while time.monotonic() < deadline and live.get("/predictions/current").status_code != 200:
             time.sleep(0.5)
         body = live.get("/predictions/current").json()
-        assert body["timestamp"] == records[-1]["timestamp"]
+        assert body["timestamp"] == records[-1]["timestamp"] + "Z"
         status = live.get("/status").json()
         assert status["last_prediction"] is not None and status["prediction_cycles"] >= 1
         assert status["model"] == "baseline" and status["model_loaded"] is False

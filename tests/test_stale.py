@@ -42,7 +42,7 @@ def test_a_server_that_stops_reporting_is_stale_until_its_data_returns(tmp_path)
         # ppweb001 reports for 5 hours; ppdb001 stops 50 minutes before the fleet's newest.
         batch = records("ppweb001", range(60)) + records("ppdb001", range(50))
         assert daemon.post("/feed/data", json={"records": batch}).status_code == 200
-        body = wait_for_cycle(daemon, "2025-01-15T04:55:00")
+        body = wait_for_cycle(daemon, "2025-01-15T04:55:00Z")
         active = daemon.get("/alerts/active").json()["alerts"]
         exposition = daemon.get("/metrics").text
         predictions_out = cli(daemon, "predictions")
@@ -50,7 +50,7 @@ def test_a_server_that_stops_reporting_is_stale_until_its_data_returns(tmp_path)
 
         back = records("ppdb001", range(50, 61)) + records("ppweb001", range(60, 61))
         assert daemon.post("/feed/data", json={"records": back}).status_code == 200
-        after = wait_for_cycle(daemon, "2025-01-15T05:00:00")
+        after = wait_for_cycle(daemon, "2025-01-15T05:00:00Z")
         active_after = daemon.get("/alerts/active").json()["alerts"]
         history = daemon.get("/historical/alerts", params={"time_range": "1d"}).json()
     finally:
@@ -58,7 +58,7 @@ def test_a_server_that_stops_reporting_is_stale_until_its_data_returns(tmp_path)
 
     stale = body["stale_servers"]["ppdb001"]
     assert stale["status"] == "stale"
-    assert stale["last_sample"] == "2025-01-15T04:05:00"
+    assert stale["last_sample"] == "2025-01-15T04:05:00Z"
     assert stale["minutes_without_data"] == 50
     assert "ppdb001" not in body["predictions"] and "ppweb001" in body["predictions"]
     summary = body["summary"]

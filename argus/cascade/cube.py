@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -68,9 +68,24 @@ def _bucket_times(stamps: list[datetime]) -> npt.NDArray[np.datetime64]:
     return np.array(distinct, dtype="datetime64[m]")[index]
 
 
-def from_rows(rows: Sequence[Mapping[str, Any]], metrics: Iterable[str]) -> MetricCube:
-    """Build a cube from feed-schema rows (FleetWindow.rows(): timestamp, server_name, ...)."""
+def _recent(rows: Sequence[Mapping[str, Any]], max_steps: int) -> Sequence[Mapping[str, Any]]:
+    """Only the rows of the last `max_steps` buckets before the newest: one stray old
+    timestamp must not make the grid span years (a 5-minute grid from 2000 is 17 GB)."""
+    newest = max(r["timestamp"] for r in rows)
+    oldest = newest - timedelta(minutes=STEP_MINUTES * max_steps)
+    if min(r["timestamp"] for r in rows) > oldest:
+        return rows
+    return [r for r in rows if r["timestamp"] > oldest]
+
+
+def from_rows(
+    rows: Sequence[Mapping[str, Any]], metrics: Iterable[str], max_steps: int | None = None
+) -> MetricCube:
+    """Build a cube from feed-schema rows (FleetWindow.rows(): timestamp, server_name, ...),
+    at most `max_steps` buckets long (the newest ones) when given."""
     metrics = tuple(metrics)
+    if rows and max_steps is not None:
+        rows = _recent(rows, max_steps)
     if not rows:
         empty = np.empty((0, 0, len(metrics)))
         return MetricCube(empty, np.array([], "datetime64[m]"), (), (), metrics)

@@ -49,6 +49,9 @@ class DemoError(RuntimeError):
     """The demo could not start or keep its daemon."""
 
 
+DEMO_FUTURE_MINUTES = str(60 * 24 * 366 * 10)  # ten years of simulated time ahead
+
+
 @dataclass(frozen=True)
 class DemoOptions:
     """Everything `argus demo` takes."""
@@ -85,7 +88,9 @@ def start_daemon(
     """Start `argus serve` as a child process using `key`; its output goes to `log` if given."""
     argv = [sys.executable, "-c", "from argus.cli.main import main; main()", "serve"]
     argv += ["--port", str(port), "--home", str(home)]
-    env = {**os.environ, "ARGUS_API_KEY": key}
+    # The demo's simulated clock runs ahead of the wall clock (--speed), which a real daemon
+    # refuses (max_future_minutes); this daemon serves only the simulation.
+    env = {**os.environ, "ARGUS_API_KEY": key, "ARGUS_MAX_FUTURE_MINUTES": DEMO_FUTURE_MINUTES}
     if log is None:
         return subprocess.Popen(argv, env=env)  # noqa: S603 - fixed argv, our own interpreter
     with open(log, "ab") as out:  # the child keeps its own copy of the descriptor

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 from flask import Response, current_app
 from pydantic import BaseModel, ConfigDict, Field
 
 from argus.daemon.limits import ADMIN_LIMIT
+from argus.daemon.models import has_links
 from argus.daemon.promotion import reload_model
 from argus.daemon.routing import Route, query_args, respond
 from argus.daemon.schemas import ErrorBody
 from argus.daemon.services import Services
 from argus.daemon.training import TrainingRun
+from argus.daemon.utc import UtcDateTime
 from argus.storage.drift import training_runs
 
 
@@ -37,7 +38,11 @@ class ModelsBody(BaseModel):
 class ReloadQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    model_path: str | None = Field(default=None, description="'<name>' or 'models/<name>'")
+    model_path: str | None = Field(
+        default=None,
+        pattern=r"^(models/)?[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description="'<name>' or 'models/<name>'",
+    )
 
 
 class ReloadBody(BaseModel):
@@ -75,8 +80,8 @@ class TrainingStatusBody(BaseModel):
     eta_minutes: float | None = None
     train_loss: float | None = None
     val_loss: float | None = None
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
+    started_at: UtcDateTime | None = None
+    finished_at: UtcDateTime | None = None
     candidate_mase: float | None = Field(
         default=None, description="held-out median MASE of the candidate"
     )
@@ -88,8 +93,8 @@ class TrainingStatusBody(BaseModel):
 
 class TrainingRunBody(BaseModel):
     id: str
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: UtcDateTime
+    finished_at: UtcDateTime | None
     reason: str
     model_name: str
     epochs: int
@@ -117,6 +122,7 @@ def models() -> Response:
 
     services = _services()
     serving = services.models.current
+    models_dir = models_dir_for(services.settings.home)
     entries = [
         ModelEntry(
             name=m.name,
@@ -127,7 +133,8 @@ def models() -> Response:
             data_range=m.metadata.get("data_range"),
             backtest=m.metadata.get("backtest"),
         )
-        for m in list_models(models_dir_for(services.settings.home))
+        for m in list_models(models_dir)
+        if not has_links(models_dir, m.name)
     ]
     return respond(ModelsBody(serving=serving.forecaster.name, models=entries))
 

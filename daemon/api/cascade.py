@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from flask import Response, current_app
@@ -12,6 +11,7 @@ from argus.daemon.limits import RATE_LIMITS
 from argus.daemon.routing import Route, insufficient_data
 from argus.daemon.schemas import InsufficientDataBody
 from argus.daemon.services import Services
+from argus.daemon.utc import UtcDateTime
 
 Severity = Literal["low", "medium", "high", "critical"]
 
@@ -27,12 +27,12 @@ class CascadeBrief(BaseModel):
         "dependency: a server fresh anomalous while an upstream of its profile is far gone"
     )
     correlation: float = Field(description="mean pairwise correlation of the members' signals")
-    onsets: list[datetime] = Field(description="when each affected server's anomaly began")
+    onsets: list[UtcDateTime] = Field(description="when each affected server's anomaly began")
 
 
 class CurrentCascadeStatus(BaseModel):
     cascade_detected: bool
-    timestamp: datetime = Field(description="the 5-minute bucket evaluated (data time)")
+    timestamp: UtcDateTime = Field(description="the 5-minute bucket evaluated (data time)")
     total_servers: int
     servers_with_anomalies: int
     anomaly_rate: float
@@ -59,7 +59,7 @@ class CascadeTracking(BaseModel):
 class CascadeEventBody(BaseModel):
     """A stored cascade episode, as it looked when it began."""
 
-    timestamp: datetime
+    timestamp: UtcDateTime
     cascades: list[CascadeBrief]
     correlation_score: float
     affected_servers: list[str]
@@ -67,7 +67,7 @@ class CascadeEventBody(BaseModel):
     severity: Severity
     recommendations: list[str]
     total_servers: int
-    detected_at: datetime = Field(description="wall-clock time of the detection")
+    detected_at: UtcDateTime = Field(description="wall-clock time of the detection")
 
 
 class CascadeThresholds(BaseModel):
@@ -85,7 +85,7 @@ class CascadeStatusBody(BaseModel):
     recent_events: list[CascadeEventBody] = Field(description="newest first")
     event_count: int
     thresholds: CascadeThresholds
-    computed_at: datetime
+    computed_at: UtcDateTime
 
 
 class FleetHealthBody(BaseModel):
@@ -101,7 +101,7 @@ class FleetHealthBody(BaseModel):
     total_servers: int
     cascade_risk: Literal["low", "medium", "high"]
     cascade_detected: bool
-    timestamp: datetime
+    timestamp: UtcDateTime
 
 
 def _latest_body(key: str) -> Response:

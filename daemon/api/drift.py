@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Response, current_app
 from pydantic import BaseModel, Field
 
@@ -11,6 +9,7 @@ from argus.daemon.drift_job import next_check, thresholds_of
 from argus.daemon.limits import RATE_LIMITS
 from argus.daemon.routing import Route, respond
 from argus.daemon.services import Services
+from argus.daemon.utc import UtcDateTime
 from argus.storage.drift import count_runs, last_started
 
 METRICS = ("per", "dss", "fds", "anomaly_rate")
@@ -35,12 +34,12 @@ class DriftStatusBody(BaseModel):
 
     drift_detected: bool
     auto_retrain_enabled: bool
-    last_retrain: datetime | None
-    next_check: datetime = Field(
+    last_retrain: UtcDateTime | None
+    next_check: UtcDateTime = Field(
         description="wall-clock time of the next check (the first runs at start-up, as soon as "
         "the window holds the warm-up's records)"
     )
-    checked_at: datetime | None = Field(description="null until the first check has run")
+    checked_at: UtcDateTime | None = Field(description="null until the first check has run")
     model: str
     metrics: DriftValues
     thresholds: DriftLimits
@@ -61,14 +60,14 @@ class FeatureDrift(BaseModel):
 
 class AutoRetrain(BaseModel):
     enabled: bool
-    last_triggered: datetime | None
+    last_triggered: UtcDateTime | None
     total_drift_trainings: int
 
 
 class DriftReportBody(BaseModel):
     """The latest drift check in detail, with recommendations."""
 
-    report_timestamp: datetime | None
+    report_timestamp: UtcDateTime | None
     overall_health: str = Field(description="good, fair, poor, or unknown before the first check")
     needs_retraining: bool
     metrics: dict[str, MetricStatus]

@@ -14,9 +14,10 @@ from flask import Response, current_app
 from pydantic import BaseModel, Field
 
 from argus.daemon.limits import RATE_LIMITS
-from argus.daemon.routing import Route, insufficient_data
+from argus.daemon.routing import SERVER_NAME_SCHEMA, Route, insufficient_data
 from argus.daemon.schemas import InsufficientDataBody
 from argus.daemon.services import Services
+from argus.daemon.utc import UtcDateTime
 from argus.errors import NotFoundError
 from argus.explain.counterfactuals import Counterfactual
 from argus.explain.engine import Explanation, explain_server
@@ -76,8 +77,8 @@ class ExplainBody(BaseModel):
     model: str = Field(
         description="what served the server: tft:<name> or baseline (+trend: drift override)"
     )
-    data_time: datetime = Field(description="the prediction cycle explained")
-    last_sample: datetime
+    data_time: UtcDateTime = Field(description="the prediction cycle explained")
+    last_sample: UtcDateTime
     prediction: ExplainPrediction
     shap: ShapBody
     attention: AttentionBody
@@ -190,5 +191,6 @@ ROUTES = (
         {200: ExplainBody, 503: InsufficientDataBody},
         limit=RATE_LIMITS["/explain/<server_name>"],
         tags=("predictions",),
+        path_schemas={"server_name": SERVER_NAME_SCHEMA},
     ),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, current_app, request
 from pydantic import ValidationError
 
-from argus.daemon.ingest import ingest_batch
+from argus.daemon.ingest import ingest_batch, timestamp_problems
 from argus.daemon.limits import RATE_LIMITS
 from argus.daemon.routing import Route, respond
 from argus.daemon.schemas import ErrorBody, FeedBody, ValidationErrorBody
@@ -24,7 +24,13 @@ def feed_data() -> Response:
             return respond(ErrorBody(detail=detail, status=400), 400)
         detail = _invalid_detail(exc, errors)
         return respond(ValidationErrorBody(detail=detail, status=422, errors=errors), 422)
-    return respond(ingest_batch(current_app.extensions["argus"], batch))
+    services = current_app.extensions["argus"]
+    out_of_range = timestamp_problems(services, batch)
+    if out_of_range:
+        bad = len({e.index for e in out_of_range})
+        detail = f"{bad} record(s) dated outside the accepted range; nothing was stored"
+        return respond(ValidationErrorBody(detail=detail, status=422, errors=out_of_range), 422)
+    return respond(ingest_batch(services, batch))
 
 
 def _invalid_detail(exc: ValidationError, errors: list[RecordError]) -> str:

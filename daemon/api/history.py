@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from argus.alerts import AlertEvent
 from argus.daemon.limits import RATE_LIMITS
-from argus.daemon.routing import Route, query_args, respond
+from argus.daemon.routing import SERVER_NAME_SCHEMA, Route, query_args, respond
 from argus.daemon.services import Services
+from argus.daemon.utc import UtcDateTime
 from argus.errors import NotFoundError
 from argus.history import AlertOutcome, TimeRange, range_start, risk_trend
 from argus.storage import history as store_history
@@ -39,8 +40,8 @@ class AlertsQuery(RangeQuery):
 class SummaryBody(BaseModel):
     success: bool = True
     time_range: str
-    start: datetime
-    end: datetime
+    start: UtcDateTime
+    end: UtcDateTime
     total_alerts: int = Field(description="alerts opened in the range")
     alerts_by_level: dict[str, int] = Field(description="levels reached (opened or escalated)")
     avg_resolution_time_minutes: float | None
@@ -59,13 +60,13 @@ class SummaryBody(BaseModel):
 class AlertEventBody(BaseModel):
     server_name: str
     event: str
-    timestamp: datetime
+    timestamp: UtcDateTime
     level: str
     previous_level: str
     risk_score: float
     dominant_metric: str
     message: str
-    opened_at: datetime
+    opened_at: UtcDateTime
     duration_minutes: float | None
 
 
@@ -78,7 +79,7 @@ class AlertHistoryBody(BaseModel):
 
 
 class RiskPoint(BaseModel):
-    timestamp: datetime
+    timestamp: UtcDateTime
     risk_score: float
     level: str
 
@@ -100,7 +101,7 @@ class ServerHistoryBody(BaseModel):
 
 
 class EnvironmentSnapshot(BaseModel):
-    timestamp: datetime
+    timestamp: UtcDateTime
     total_servers: int
     fleet_health: float
     prob_30m: float
@@ -281,6 +282,7 @@ ROUTES = (
         {200: ServerHistoryBody},
         query=RangeQuery,
         tags=("history",),
+        path_schemas={"server_name": SERVER_NAME_SCHEMA},
     ),
     Route(
         "/historical/environment",
@@ -302,5 +304,6 @@ ROUTES = (
         tags=("history",),
         media_type=EXPORT_MEDIA_TYPES["csv"],
         other_media_types=(EXPORT_MEDIA_TYPES["parquet"], EXPORT_MEDIA_TYPES["json"]),
+        path_schemas={"table": {"type": "string", "enum": list(store_history.EXPORTS)}},
     ),
 )

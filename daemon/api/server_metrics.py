@@ -6,15 +6,14 @@ a chart can draw the last day next to the forecast of /predictions/current.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Response, current_app
 from pydantic import BaseModel, Field
 
 from argus.catalogue import TARGETS, derive_targets
 from argus.daemon.api.history import RangeQuery
-from argus.daemon.routing import Route, query_args, respond
+from argus.daemon.routing import SERVER_NAME_SCHEMA, Route, query_args, respond
 from argus.daemon.services import Services
+from argus.daemon.utc import UtcDateTime
 from argus.errors import NotFoundError
 from argus.history import range_start
 
@@ -26,9 +25,9 @@ class ServerMetricsBody(BaseModel):
     server_name: str
     time_range: str
     profile: str
-    start: datetime
-    end: datetime
-    timestamps: list[datetime]
+    start: UtcDateTime
+    end: UtcDateTime
+    timestamps: list[UtcDateTime]
     targets: dict[str, list[float | None]] = Field(
         description="each forecast target (cpu_pct, mem_pct, swap_pct, iowait_pct, load, "
         "disk_pct) at each timestamp; buckets without samples are gaps, never filled; null "
@@ -69,6 +68,7 @@ ROUTES = (
         {200: ServerMetricsBody},
         query=RangeQuery,
         tags=("history",),
+        path_schemas={"server_name": SERVER_NAME_SCHEMA},
     ),
 )
 
