@@ -253,7 +253,7 @@ def test_csv_export_neutralises_formula_prefixes(client) -> None:
     rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
     names = {r["server_name"] for r in rows}
     assert names == {"'-2.evil", "ok01"}
-    assert all(r["ts"].endswith("Z") for r in rows)
+    assert all(r["timestamp"].endswith("Z") for r in rows)
 
 
 def test_models_symlinks_paths_and_file_modes(client, services, tmp_path) -> None:
