@@ -44,7 +44,7 @@ CALIBRATION_MIN_SAMPLES = 50
 CALIBRATION_LIMITS = (0.3, 6.0)  # a factor outside this is a sign of a broken split, not skill
 # The blend is chosen over at least the last week of the data: on the simulator's validation
 # split (a Saturday and a Sunday) naive got half the weight at 8 h, the worst forecast on
-# working days (docs/benchmarks.md, "Blend and calibration").
+# working days (measured on 2026-11-29; git log -S "Blend and calibration").
 BLEND_DAYS = 7
 
 

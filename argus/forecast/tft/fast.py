@@ -380,7 +380,7 @@ def fold_vsn(vsn: VariableSelectionNetwork) -> _BatchedVSN | None:
         fc2_w = torch.stack([g.fc2.weight.T for g in grns])
         fc2_b = torch.stack([g.fc2.bias[None, :] for g in grns])
         # F.glu over a last dimension of 2H reads both halves strided, several times slower
-        # than two contiguous halves (docs/benchmarks.md, "Lean forward pass"): keep them apart.
+        # than two contiguous halves (measured; git log -S "Lean forward pass"): keep them apart.
         half = grns[0].gate_norm.glu.fc.out_features // 2
         glu_w = torch.stack([g.gate_norm.glu.fc.weight[:half].T.contiguous() for g in grns])
         gate_w = torch.stack([g.gate_norm.glu.fc.weight[half:].T.contiguous() for g in grns])
