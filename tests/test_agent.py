@@ -16,7 +16,7 @@ import psutil
 
 from argus.sources.host import take_sample, to_record
 from tests.factories import TEST_KEY, LiveDaemon, argus_command
-from tests.promstack import free_port
+from tests.thirdparty import free_port
 
 ENV = {**os.environ, "ARGUS_API_KEY": TEST_KEY, "ARGUS_RATE_LIMITS_ENABLED": "false"}
 
