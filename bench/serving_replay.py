@@ -57,7 +57,9 @@ def load(dataset: str) -> pd.DataFrame:
     return frame
 
 
-def replay(frame: pd.DataFrame, start: pd.Timestamp, days: float, model: object) -> dict:
+def replay(
+    frame: pd.DataFrame, start: pd.Timestamp, days: float, model: object, every: int = 12
+) -> dict:
     names, values, first = dense(frame)
     serving = ServingForecaster(model)  # type: ignore[arg-type]
     t0 = int(start.value // STEP_NS) - first
@@ -68,7 +70,7 @@ def replay(frame: pd.DataFrame, start: pd.Timestamp, days: float, model: object)
     for origin in range(t0, end, 6):
         window = frame[(stamps < origin) & (stamps >= origin - HISTORY)]
         fs = serving.predict(window)
-        if (origin - t0) % 72:
+        if (origin - t0) % every:
             continue
         _score(fs, names, values, origin, errs, cover)
     return _summary(errs, cover)
@@ -128,6 +130,8 @@ def main() -> None:
     parser.add_argument("--days", type=float, default=10.0)
     parser.add_argument("--model", help="a saved model's directory name under --home/models")
     parser.add_argument("--home", type=Path)
+    parser.add_argument("--score-every", type=int, default=12,
+                        help="steps between scored origins (12: every hour)")
     args = parser.parse_args()
     model = None
     if args.model:
@@ -136,7 +140,7 @@ def main() -> None:
         model = load_model(args.home / "models", args.model)
     frame = load(args.dataset)
     began = time.perf_counter()
-    result = replay(frame, pd.Timestamp(args.start), args.days, model)
+    result = replay(frame, pd.Timestamp(args.start), args.days, model, args.score_every)
     print(json.dumps({"seconds": round(time.perf_counter() - began, 1), **result}, indent=2))
 
 

@@ -11,6 +11,8 @@ Candidates (`CANDIDATES`), all medians (servers, targets, steps):
 - model: the model's median (NaN where the model did not serve the server);
 - naive: the last value;
 - recent_mean: the mean of the last hour (noise averages out);
+- recent_median: the median of the last hour (a level with short bursts on it: the burst
+  does not move it, which is what an absolute error rewards);
 - usual: the median of the same time of day on each of the last 7 days (at least 3 days
   observed), so a one-off excursion (yesterday's leak, a batch job that did not recur) is
   outvoted and never replayed;
@@ -34,9 +36,13 @@ import numpy as np
 
 from argus.forecast.frame import DAY_STEPS, forward_fill, same_time_median
 
-CANDIDATES: tuple[str, ...] = ("model", "naive", "recent_mean", "usual", "usual_level")
-MODEL, NAIVE, RECENT_MEAN, USUAL, USUAL_LEVEL = range(len(CANDIDATES))
-BLOCK_ENDS: tuple[int, ...] = (12, 36, 72, 96)  # last step of each horizon block (exclusive)
+CANDIDATES: tuple[str, ...] = (
+    "model", "naive", "recent_mean", "recent_median", "usual", "usual_level",
+)
+MODEL, NAIVE, RECENT_MEAN, RECENT_MEDIAN, USUAL, USUAL_LEVEL = range(len(CANDIDATES))
+# Last step of each horizon block (exclusive). The hour ahead is split in two: over its first
+# half the last value is hard to beat, by its end a level often is.
+BLOCK_ENDS: tuple[int, ...] = (6, 12, 36, 72, 96)
 # Steps whose realised error is measured (the blocks' weights and band factors learn from them).
 EVAL_STEPS: tuple[int, ...] = (1, 3, 6, 12, 24, 36, 48, 72, 96)
 RECENT_STEPS = 12  # the recent mean's hour
@@ -46,7 +52,7 @@ LEVEL_FADE = 36.0  # steps over which usual_level's shift fades (e-folding)
 RECORD_EVERY = 6  # a forecast is kept for scoring every 6 buckets (30 min) of data time
 HALF_LIFE_DAYS = 2.0  # realised errors older than this count half
 PRIOR_STRENGTH = 24.0  # errors a block needs before its own weights count as much as the prior
-DROP_RATIO = 1.5  # a candidate erring more than this times the best gets no weight
+DROP_RATIO = 1.2  # a candidate erring more than this times the best gets no weight
 COVERAGE = 0.8  # the share of actuals the P10-P90 band should hold
 ACI_RATE = 0.05  # step of the band factor's log per checked forecast
 SCALE_LIMITS = (0.25, 8.0)
@@ -111,6 +117,8 @@ def candidates(recent: np.ndarray, model: np.ndarray) -> np.ndarray:
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN hour: no recent mean
         mean = np.nanmean(recent[:, -RECENT_STEPS:], axis=1)
         mean = np.where(np.isfinite(mean), mean, last)
+        median = np.nanmedian(recent[:, -RECENT_STEPS:], axis=1)
+        median = np.where(np.isfinite(median), median, last)
         usual = _usual(recent, length, horizon)  # (n, H, T)
         usual_now = np.nanmean(_usual(recent, length - RECENT_STEPS, RECENT_STEPS), axis=1)
     fade = np.exp(-np.arange(1, horizon + 1) / LEVEL_FADE)
@@ -119,6 +127,7 @@ def candidates(recent: np.ndarray, model: np.ndarray) -> np.ndarray:
     out[..., MODEL] = model
     out[..., NAIVE] = last[:, :, None]
     out[..., RECENT_MEAN] = mean[:, :, None]
+    out[..., RECENT_MEDIAN] = median[:, :, None]
     out[..., USUAL] = usual.transpose(0, 2, 1)
     out[..., USUAL_LEVEL] = out[..., USUAL] + shift[:, :, None] * fade[None, None, :]
     return out
@@ -202,7 +211,9 @@ class OnlineState:
 
     def weights(self, rows: np.ndarray, prior: np.ndarray, available: np.ndarray) -> np.ndarray:
         """(n, T, B, C) combination weights: each server's own, shrunk towards `prior`
-        (T, B, C), over the candidates `available` (n, T, C) for this forecast."""
+        (T, B, C), over the candidates `available` (n, T, C) for this forecast. The prior
+        never gives weight back to a candidate this server's own errors have dropped: a few
+        percent of a forecast fifteen times worse than the best is enough to lose to it."""
         loss, count = self.loss[rows], self.count[rows]
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = loss / count
@@ -215,9 +226,10 @@ class OnlineState:
         evidence = np.min(np.where(seen, count, np.inf), axis=-1, keepdims=True)
         evidence = np.where(np.isfinite(evidence) & (total > 0), evidence, 0.0)
         trust = evidence / (evidence + PRIOR_STRENGTH)
-        base = np.where(available[:, :, None, :], prior[None], 0.0)
+        allowed = available[:, :, None, :] & (keep | ~seen)
+        base = np.where(allowed, prior[None], 0.0)
         base_total = base.sum(axis=-1, keepdims=True)
-        fallback = available[:, :, None, :] / np.maximum(available.sum(-1), 1)[:, :, None, None]
+        fallback = allowed / np.maximum(allowed.sum(-1, keepdims=True), 1)
         base = np.where(base_total > 0, base / np.maximum(base_total, 1e-12), fallback)
         return trust * own + (1 - trust) * base
 

@@ -46,8 +46,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # The narrowest P10-P90 half-width, in each target's units: a band never has zero width.
+# Small: an idle VM's CPU moves by hundredths of a percent, and a band of +-0.5 around it would
+# hold every actual whatever happened (coverage far above what P10-P90 promises).
 MIN_HALF_WIDTH = {"load": 0.05}
-MIN_HALF_WIDTH_PCT = 0.5
+MIN_HALF_WIDTH_PCT = 0.1
 _Z90 = NormalDist().inv_cdf(0.9)
 DEFAULT_TREND = TrendRule()
 # Servers the learnt state may hold beyond twice the fleet before those gone are forgotten.
