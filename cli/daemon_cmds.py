@@ -325,13 +325,19 @@ def cascade(
     for line in now["recommendations"]:
         out.print(f"- {line}")
     events = [
-        (e["timestamp"], e["origin"] or "-", e["severity"], ", ".join(e["affected_servers"]))
+        (
+            e["timestamp"],
+            "ongoing" if e["ongoing"] else e["last_seen"],
+            e["origin"] or "-",
+            e["severity"],
+            ", ".join(e["affected_servers"]),
+        )
         for e in status["recent_events"]
     ]
     out.print(
         table(
-            f"{status['event_count']} cascade event(s), newest first",
-            ["time", "origin", "severity", "affected"],
+            f"{status['event_count']} cascade episode(s), newest first",
+            ["began", "last seen", "origin", "severity", "affected (onset order)"],
             events,
             empty="No cascade events stored.",
         )

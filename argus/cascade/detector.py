@@ -100,6 +100,10 @@ def result_from_findings(
         cascade_risk=cascade_risk(findings.correlation_score),
         baseline="seasonal" if at >= steps_per_day + cfg.slot_halfwidth else "rolling",
         metrics=cube.metrics,
+        affected_profiles=tuple(cube.profiles[s] for s in ordered),
+        linked=tuple(
+            (cube.servers[s], g) for s, g in zip(findings.linked, findings.links, strict=True)
+        ),
     )
 
 
@@ -191,23 +195,14 @@ def _pad(signal: FloatArray, steps: int) -> FloatArray:
 
 
 def new_episode(
-    last_cascade_at: datetime | None,
-    current: CascadeResult,
-    cfg: CascadeSettings,
-    members: frozenset[str] | None = None,
+    last_cascade_at: datetime | None, current: CascadeResult, cfg: CascadeSettings
 ) -> bool:
-    """Say whether `current` starts a new cascade episode (one stored event, one alert).
-
-    An episode lasts while cascades keep being detected with gaps of at most
-    `episode_gap_steps`, so a cascade flickering at the threshold is one event, not ten. A
-    cascade that shares no server with the episode's `members` is a new episode however soon
-    it comes: an unrelated group must not be filed (and dated) under an earlier one.
-    """
+    """Say whether `current` is the fleet's first cascade after at least `episode_gap_steps`
+    without one (the benchmarks count these as alerts; the daemon files each incident as its
+    own episode: `argus.cascade.episodes`)."""
     if not current.cascade_detected:
         return False
     if last_cascade_at is None:
-        return True
-    if members is not None and members.isdisjoint(current.affected_servers):
         return True
     gap = timedelta(minutes=STEP_MINUTES * cfg.episode_gap_steps)
     return current.timestamp - last_cascade_at > gap
