@@ -1,6 +1,7 @@
-"""Cascade episodes through a real daemon: an earlier, unrelated pair of leaks is still going
-when `argus scenario cascade` starts a database storm; the storm is its own episode, with its
-own start and its origin, and the current list names each group once."""
+"""Cascade episodes through a real daemon. Two connection leaks pair up; later `argus scenario
+cascade` starts a database storm while an earlier group that shares a server with it is still
+open (one of the leaking web servers, correlated with the database). The storm is still its own
+episode, with its own start and its origin, and each detection names each group once."""
 
 from __future__ import annotations
 
@@ -85,6 +86,15 @@ def test_a_cascade_beside_an_open_unrelated_episode_is_its_own_episode(live: Liv
     assert storm_event["last_seen"] >= storm_event["timestamp"] and storm_event["ongoing"]
     assert not pair[0]["ongoing"]  # the leaks' pair has not been seen for over 30 minutes
     assert status["event_count"] == len(events) >= 2
+    # When the storm's episode opened, an earlier one naming one of its servers was still open.
+    opening = next(s for s in after if any(e["origin"] == DATABASE for e in s["recent_events"]))
+    beside = [
+        e
+        for e in opening["recent_events"]
+        if e["ongoing"] and e["timestamp"] < storm_event["timestamp"]
+        and set(e["affected_servers"]) & set(storm_event["affected_servers"])
+    ]  # fmt: skip
+    assert beside, opening["recent_events"]
 
     # Each detection names each group once: no group inside another, one per upstream.
     for seen in (*before, *after):
