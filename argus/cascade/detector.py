@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache, partial
 
 import numpy as np
@@ -16,7 +16,6 @@ from argus.cascade.dependencies import recommendations, upstream_servers
 from argus.cascade.result import Cascade, CascadeResult
 from argus.cascade.rules import WindowFindings, find_groups
 from argus.cascade.settings import CascadeSettings
-from argus.catalogue import STEP_MINUTES
 
 # A bucket counts as complete once this share of the servers have reported in it.
 COMPLETE_SHARE = 0.5
@@ -192,17 +191,3 @@ def _pad(signal: FloatArray, steps: int) -> FloatArray:
         return signal
     pad = np.zeros((steps - signal.shape[0], *signal.shape[1:]))
     return np.concatenate([pad, signal], axis=0)
-
-
-def new_episode(
-    last_cascade_at: datetime | None, current: CascadeResult, cfg: CascadeSettings
-) -> bool:
-    """Say whether `current` is the fleet's first cascade after at least `episode_gap_steps`
-    without one (the benchmarks count these as alerts; the daemon files each incident as its
-    own episode: `argus.cascade.episodes`)."""
-    if not current.cascade_detected:
-        return False
-    if last_cascade_at is None:
-        return True
-    gap = timedelta(minutes=STEP_MINUTES * cfg.episode_gap_steps)
-    return current.timestamp - last_cascade_at > gap
