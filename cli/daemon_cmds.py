@@ -322,8 +322,15 @@ def cascade(
             empty="No cascade now.",
         )
     )
-    for line in now["recommendations"]:
-        out.print(f"- {line}")
+    ongoing = [e for e in status["recent_events"] if e["ongoing"]]
+    if len(ongoing) > 1:  # several incidents at once: each has its own origin and advice
+        for e in reversed(ongoing):
+            out.print(f"Episode since {e['timestamp']}, origin {e['origin'] or '-'}:")
+            for line in e["recommendations"]:
+                out.print(f"- {line}")
+    else:
+        for line in now["recommendations"]:
+            out.print(f"- {line}")
     events = [
         (
             e["timestamp"],

@@ -5,6 +5,7 @@ episode, with its own start and its origin, and each detection names each group 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -95,6 +96,17 @@ def test_a_cascade_beside_an_open_unrelated_episode_is_its_own_episode(live: Liv
         and set(e["affected_servers"]) & set(storm_event["affected_servers"])
     ]  # fmt: skip
     assert beside, opening["recent_events"]
+
+    # `argus cascade` gives each open incident its own advice: the storm's names the database.
+    shown = subprocess.run(
+        argus_command("cascade"), capture_output=True, text=True, timeout=60,
+        env={**os.environ, "ARGUS_URL": live.url, "ARGUS_API_KEY": live.key, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    since = f"Episode since {storm_event['timestamp']}, origin {DATABASE}:"
+    assert since in shown.stdout, shown.stdout
+    advice = shown.stdout.split(since, 1)[1].lstrip().splitlines()[0]
+    assert advice.startswith(f"- Check {DATABASE} (Database) first"), shown.stdout
 
     # Each detection names each group once: no group inside another, one per upstream.
     for seen in (*before, *after):
