@@ -2,7 +2,8 @@
 
 Replays each dataset bucket by bucket through the same code the daemon runs after every
 prediction cycle (argus.cascade: baseline scores, then the rules on the window ending "now"), and
-counts an alert whenever a new cascade episode starts.
+counts an alert whenever a new cascade episode starts (as the daemon files them:
+argus.cascade.episodes, one per incident).
 
 Usage: python bench/cascade_detection.py [asd] [bitbrains] [simulator] [cost] [--train]
        [--set name=value] [--seeds N] [--seed-start N]
@@ -41,13 +42,13 @@ from argus.cascade import (
     earlier_signals,
     find_groups,
     from_frame,
-    new_episode,
     result_from_findings,
     signals,
 )
 from argus.cascade.baseline import day_over_day_scale, scale_floor
 from argus.cascade.cube import STEPS_PER_DAY
 from argus.cascade.dependencies import upstream_servers
+from argus.cascade.episodes import Episode, track
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 ASD_START = datetime(2025, 1, 1)  # ASD has steps, not times: any midnight works
@@ -84,7 +85,8 @@ def replay(
     own_floor = np.maximum(floor, day_over_day_scale(cube.values[:start], cfg.day_quantile))
     own = signals(cube, own_start, dataclasses.replace(cfg, remove_common=False), own_floor)
     alerts: list[Alert] = []
-    last_at: datetime | None = None
+    episodes: tuple[Episode, ...] = ()
+    alert_of: dict[datetime, int] = {}  # episode start -> its alert
     upstreams = upstream_servers(cube.profiles)
     for t in range(first, cube.steps):
         lo = t - start - cfg.window_size + 1
@@ -97,13 +99,16 @@ def replay(
             findings = find_groups(window, cfg, earlier, upstreams, partial(columns, past))
         if not findings.groups:
             continue
-        result = result_from_findings(cube, findings, t, cfg)
-        if new_episode(last_at, result, cfg):
-            alerts.append(Alert(result.timestamp, result.origin, result.affected_servers))
-        elif len(result.affected_servers) > len(alerts[-1].affected):
-            # As the daemon's stored event does: the episode's view grows as the cascade spreads.
-            alerts[-1] = Alert(alerts[-1].at, result.origin, result.affected_servers)
-        last_at = result.timestamp
+        # The daemon's episodes: one alert each, its view growing as the cascade spreads.
+        tracking = track(episodes, result_from_findings(cube, findings, t, cfg), cfg)
+        episodes = tracking.episodes
+        for view in tracking.views:
+            if view.new:
+                alert_of[view.episode.start] = len(alerts)
+                alerts.append(Alert(view.episode.start, view.origin, view.affected_servers))
+            elif view.grew and view.episode.start in alert_of:
+                i = alert_of[view.episode.start]
+                alerts[i] = Alert(alerts[i].at, view.origin, view.affected_servers)
     return alerts
 
 

@@ -322,16 +322,29 @@ def cascade(
             empty="No cascade now.",
         )
     )
-    for line in now["recommendations"]:
-        out.print(f"- {line}")
+    ongoing = [e for e in status["recent_events"] if e["ongoing"]]
+    if len(ongoing) > 1:  # several incidents at once: each has its own origin and advice
+        for e in reversed(ongoing):
+            out.print(f"Episode since {e['timestamp']}, origin {e['origin'] or '-'}:")
+            for line in e["recommendations"]:
+                out.print(f"- {line}")
+    else:
+        for line in now["recommendations"]:
+            out.print(f"- {line}")
     events = [
-        (e["timestamp"], e["origin"] or "-", e["severity"], ", ".join(e["affected_servers"]))
+        (
+            e["timestamp"],
+            "ongoing" if e["ongoing"] else e["last_seen"],
+            e["origin"] or "-",
+            e["severity"],
+            ", ".join(e["affected_servers"]),
+        )
         for e in status["recent_events"]
     ]
     out.print(
         table(
-            f"{status['event_count']} cascade event(s), newest first",
-            ["time", "origin", "severity", "affected"],
+            f"{status['event_count']} cascade episode(s), newest first",
+            ["began", "last seen", "origin", "severity", "affected (onset order)"],
             events,
             empty="No cascade events stored.",
         )

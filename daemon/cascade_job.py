@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from argus.cascade import TRACKED_METRICS, CascadeResult, CascadeSettings, detect, from_rows
-from argus.cascade.detector import new_episode
+from argus.cascade.episodes import Episode, EpisodeView, track
 from argus.catalogue import STEP_MINUTES
 from argus.daemon.api.cascade import (
     CascadeBrief,
@@ -25,10 +25,9 @@ from argus.daemon.notify_job import notify_cascade
 from argus.storage.cascades import (
     StoredCascadeEvent,
     count_cascade_events,
-    last_cascade_time,
     read_cascade_events,
-    save_cascade_event,
-    update_cascade_event,
+    save_episode,
+    stored_episodes,
 )
 
 if TYPE_CHECKING:
@@ -45,12 +44,10 @@ class CascadeView:
     """One published detection: the result and its serialised GET bodies; never mutated."""
 
     result: CascadeResult
-    last_cascade_at: datetime | None  # data time the current (or last) episode was last seen
-    episode_start: datetime | None  # data time the current (or last) episode began
-    episode_affected: int  # most servers the episode's stored event names
+    episodes: tuple[Episode, ...]  # open after this detection, oldest first
+    named: tuple[EpisodeView, ...]  # the episodes this detection named
     bodies: Mapping[str, bytes]
     seconds: float
-    episode_servers: frozenset[str] = frozenset()  # every server the episode has named
 
 
 def _current(result: CascadeResult) -> CurrentCascadeStatus:
@@ -81,7 +78,7 @@ def _current(result: CascadeResult) -> CurrentCascadeStatus:
     )
 
 
-def _event(event: StoredCascadeEvent) -> CascadeEventBody:
+def _event(event: StoredCascadeEvent, now: datetime, gap: timedelta) -> CascadeEventBody:
     return CascadeEventBody(
         timestamp=event.event_time,
         cascades=[CascadeBrief.model_validate(c) for c in event.cascades],
@@ -92,6 +89,8 @@ def _event(event: StoredCascadeEvent) -> CascadeEventBody:
         recommendations=list(event.recommendations),
         total_servers=event.total_servers,
         detected_at=event.detected_at,
+        last_seen=event.last_seen,
+        ongoing=now - event.last_seen <= gap,
     )
 
 
@@ -110,7 +109,7 @@ def build_bodies(
             metrics_tracked=list(result.metrics),
             window_size=cfg.window_size,
         ),
-        recent_events=[_event(e) for e in events],
+        recent_events=[_event(e, result.timestamp, episode_gap(cfg)) for e in events],
         event_count=event_count,
         thresholds=CascadeThresholds(
             correlation=cfg.correlation,
@@ -147,10 +146,16 @@ def cascade_settings(services: Services) -> CascadeSettings:
     )
 
 
+def episode_gap(cfg: CascadeSettings) -> timedelta:
+    """How long an episode may go unseen and still be open."""
+    return timedelta(minutes=STEP_MINUTES * cfg.episode_gap_steps)
+
+
 def detect_and_publish(
     services: Services, cfg: CascadeSettings | None = None
 ) -> CascadeView | None:
-    """Detect over the window, store a new episode's event, publish the view; None: no data."""
+    """Detect over the window, file the cascades under their episodes (a new one stored, an
+    ongoing one updated), publish the view; None: no data."""
     cfg = cfg or cascade_settings(services)
     started = time.perf_counter()
     rows = services.window.rows()
@@ -158,29 +163,16 @@ def detect_and_publish(
     if result is None:
         return None
     previous = services.cascade
-    if previous is None:
-        last_at = episode = last_cascade_time(services.store)
-        stored = read_cascade_events(services.store, 1)
-        peak, members = 0, frozenset(stored[0].affected_servers if stored else ())
-    else:
-        last_at, episode = previous.last_cascade_at, previous.episode_start
-        peak, members = previous.episode_affected, previous.episode_servers
+    # After a restart the stored episodes seen recently enough are still open.
+    known = previous.episodes if previous else stored_episodes(services.store, RECENT_EVENTS)
+    tracking = track(known, result, cfg)
     computed_at = services.clock()
-    if new_episode(last_at, result, cfg, members):
-        save_cascade_event(services.store, result, computed_at)
-        episode, peak = result.timestamp, len(result.affected_servers)
-        members = frozenset(result.affected_servers)
-    elif result.cascade_detected and episode and len(result.affected_servers) > peak:
-        # The stored event follows the episode as it spreads: more servers, a clearer origin.
-        update_cascade_event(services.store, episode, result)
-        peak = len(result.affected_servers)
-    if result.cascade_detected:
-        last_at = result.timestamp
-        members |= frozenset(result.affected_servers)
+    for named in tracking.views:
+        save_episode(services.store, named, result.total_servers, computed_at)
     events = read_cascade_events(services.store, RECENT_EVENTS)
     bodies = build_bodies(result, events, count_cascade_events(services.store), cfg, computed_at)
     seconds = time.perf_counter() - started
-    view = CascadeView(result, last_at, episode, peak, bodies, seconds, members)
+    view = CascadeView(result, tracking.episodes, tracking.views, bodies, seconds)
     services.cascade = view  # one reference assignment: GETs see a whole detection or the last
     return view
 
@@ -205,6 +197,5 @@ def run_cascade_detection(services: Services, snapshot: Snapshot) -> CascadeView
             len(result.cascades),
             view.seconds,
         )
-        gap = timedelta(minutes=STEP_MINUTES * cascade_settings(services).episode_gap_steps)
-        notify_cascade(services, view, gap)
+        notify_cascade(services, view)
     return view

@@ -128,34 +128,31 @@ def remember(state: NotifyState, rows: Sequence[OutboxRow]) -> None:
     state.fired = fired
 
 
-def notify_cascade(services: Services, view: CascadeView, gap: timedelta) -> None:
+def notify_cascade(services: Services, view: CascadeView) -> None:
     """Fire an alert when a cascade episode starts; resolve it once the episode is over."""
     if not channels(services.settings):
         return
     try:
-        _queue_cascade(services, view, gap)
+        _queue_cascade(services, view)
     except Exception:
         log.exception("queueing the cascade notification failed; the next detection retries")
 
 
-def _queue_cascade(services: Services, view: CascadeView, gap: timedelta) -> None:
+def _queue_cascade(services: Services, view: CascadeView) -> None:
     state, now, result = services.notify, services.clock(), view.result
-    open_episode = (
-        view.episode_start is not None
-        and view.last_cascade_at is not None
-        and result.timestamp - view.last_cascade_at <= gap
-    )
-    wanted = cascade_id(view.episode_start) if open_episode and view.episode_start else None
+    wanted = {cascade_id(e.start) for e in view.episodes}  # the open episodes
     batches = [
         [notice.resolved(min(result.timestamp, now))]
         for key, notice in state.fired.items()
-        if "cascade_id" in notice.labels and key != wanted
+        if "cascade_id" in notice.labels and key not in wanted
     ]
-    if wanted and wanted not in state.fired and view.episode_start and result.cascade_detected:
-        metrics = sorted({c.metric for c in result.cascades})
+    for named in view.named:
+        if cascade_id(named.episode.start) in state.fired:
+            continue
+        metrics = sorted({c.metric for c in named.cascades})
         batches.append([
-            cascade_notice(view.episode_start, result.severity or "low", metrics, result.origin,
-                           result.origin_profile, result.affected_servers, state.base_url, now)
+            cascade_notice(named.episode.start, named.severity, metrics, named.origin,
+                           named.origin_profile, named.affected_servers, state.base_url, now)
         ])  # fmt: skip
     rows = _rows(services.settings, batches, now)
     enqueue(services.store, rows)

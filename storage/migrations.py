@@ -161,6 +161,14 @@ CREATE TABLE notify_outbox (
 );
 """,
     ),
+    (
+        7,
+        "cascade events: when each episode was last seen (open episodes survive a restart)",
+        """
+ALTER TABLE cascade_events ADD COLUMN last_seen TIMESTAMP;
+UPDATE cascade_events SET last_seen = event_time;
+""",
+    ),
 )
 
 SCHEMA_VERSION_DDL = """

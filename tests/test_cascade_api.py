@@ -5,10 +5,15 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
+from argus.daemon.app import create_app
 from argus.daemon.cycle import run_cycle
+from argus.daemon.models import ServingModel
+from argus.daemon.service import build_services
+from argus.forecast.serving import ServingForecaster
 from argus.simulate import Simulator
 from argus.simulate.dataset import block_frame, frame_records
 from argus.storage.cascades import count_cascade_events, read_cascade_events
+from tests.factories import TEST_KEY
 
 DAY = 288
 SEED_CURRENT = {
@@ -47,7 +52,7 @@ def incident_fleet(client, services):
     sim.inject_cascade(origin, "iowait_storm", 60)
     feed(client, records(sim.advance(22)))
     assert run_cycle(services) is not None
-    return calm, origin
+    return calm, origin, sim
 
 
 def test_cascade_endpoints_are_503_until_the_first_detection(client) -> None:
@@ -58,7 +63,7 @@ def test_cascade_endpoints_are_503_until_the_first_detection(client) -> None:
 
 
 def test_database_cascade_is_detected_stored_and_served(client, services, incident_fleet) -> None:
-    calm, origin = incident_fleet
+    calm, origin, _ = incident_fleet
     assert calm is not None and not calm.result.cascade_detected
 
     status = client.get("/cascade/status").get_json()
@@ -79,6 +84,7 @@ def test_database_cascade_is_detected_stored_and_served(client, services, incide
     assert SEED_EVENT <= set(event) and event["origin"] == origin
     assert event["affected_servers"][0] == origin
     assert read_cascade_events(services.store)[0].origin == origin
+    assert event["ongoing"] and event["last_seen"] == current["timestamp"]
 
     health = client.get("/cascade/health").get_json()
     assert SEED_HEALTH <= set(health)
@@ -117,3 +123,21 @@ def test_a_cascade_failure_never_breaks_the_prediction_cycle(client, services, m
     assert services.cascade is None
     assert client.get("/cascade/health").status_code == 503
     assert client.get("/predictions/current").status_code == 200
+
+
+def test_an_open_episode_goes_on_after_a_restart(settings, services, incident_fleet) -> None:
+    _, origin, sim = incident_fleet
+    (before,) = read_cascade_events(services.store)
+    services.store.close()
+    restarted = build_services(settings, TEST_KEY, ServingModel(ServingForecaster(None), None))
+    try:
+        client = create_app(restarted).test_client()
+        client.environ_base["HTTP_X_API_KEY"] = TEST_KEY
+        feed(client, records(sim.advance(1)))
+        assert run_cycle(restarted) is not None and restarted.cascade is not None
+        assert restarted.cascade.result.cascade_detected
+        (after,) = read_cascade_events(restarted.store)  # the same episode, not a second one
+        assert after.event_time == before.event_time and after.origin == origin
+        assert after.last_seen == restarted.cascade.result.timestamp > before.last_seen
+    finally:
+        restarted.store.close()

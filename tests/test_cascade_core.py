@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -21,11 +21,12 @@ from argus.cascade import (
     from_rows,
     health_score,
     health_status,
-    new_episode,
     severity,
 )
 from argus.cascade.cube import STEPS_PER_DAY
+from argus.cascade.episodes import track
 from argus.cascade.result import Cascade, CascadeResult
+from argus.cascade.rules import Group, consolidate
 from argus.simulate import Simulator
 from argus.simulate.dataset import block_frame
 
@@ -299,19 +300,86 @@ def test_cascade_risk_and_severity_bands() -> None:
     assert health_score(1.0, 1.0) == 0.0
 
 
-def _detected(at: datetime, servers: tuple[str, ...]) -> CascadeResult:
-    group = Cascade("mem_used_pct", servers, "medium", "count", 0.9, (at,) * len(servers))
+def _detected(
+    at: datetime, *groups: tuple[str, ...], linked: tuple[tuple[str, int], ...] = ()
+) -> CascadeResult:
+    """A detection at `at` of count-rule groups whose servers' onsets follow the listed order."""
+    cascades = tuple(
+        Cascade("mem_used_pct", g, "medium", "count", 0.9, (at,) * len(g)) for g in groups
+    )
+    servers = tuple(dict.fromkeys([s for s, _ in linked] + [s for g in groups for s in g]))
+    profiles = tuple("Database" if s.startswith("ppdb") else "Web API" for s in servers)
     return CascadeResult(
-        at, 45, servers, 0.9, (group,), servers, servers[0], "Web API", (), 60.0, "degraded",
-        "high", "seasonal",
+        at, 45, servers, 0.9, cascades, servers, servers[0], profiles[0], (), 60.0, "degraded",
+        "high", "seasonal", affected_profiles=profiles, linked=linked,
     )  # fmt: skip
 
 
-def test_an_unrelated_group_soon_after_is_a_new_episode_not_a_continuation() -> None:
-    cfg, last = CascadeSettings(), datetime(2025, 1, 15, 11, 15)
-    members = frozenset({"ppapi001", "ppapi002"})  # the earlier episode's pair of leaks
-    unrelated = _detected(datetime(2025, 1, 15, 11, 20), ("ppdb001", "ppetl001", "pprisk001"))
-    spreading = _detected(datetime(2025, 1, 15, 11, 20), ("ppapi001", "ppapi002", "ppapi003"))
-    assert new_episode(last, unrelated, cfg, members)
-    assert not new_episode(last, spreading, cfg, members)
-    assert not new_episode(last, unrelated, cfg)  # without members: the gap rule alone
+def test_an_unrelated_group_beside_an_open_episode_is_its_own_episode() -> None:
+    cfg, t0 = CascadeSettings(), datetime(2025, 1, 15, 6, 35)
+    pair = track((), _detected(t0, ("ppapi001", "ppweb003")), cfg)
+    assert [v.new for v in pair.views] == [True] and pair.views[0].origin == "ppapi001"
+    # Still going at 11:20 when a database cascade begins; a correlation pair ties one of its
+    # servers to one of the leaks: one shared server, not a continuation.
+    at, step = datetime(2025, 1, 15, 11, 20), timedelta(minutes=5)
+    earlier = replace(pair.episodes[0], last_seen=at - step)
+    storm = ("ppdb001", "ppweb002", "pprisk001")
+    both = track((earlier,), _detected(at, ("ppapi001", "ppweb003"), storm), cfg)
+    assert [(e.start, e.last_seen) for e in both.episodes] == [(t0, at), (at, at)]
+    old, new = both.views
+    assert not old.new and old.affected_servers == ("ppapi001", "ppweb003")
+    assert new.new and new.episode.start == at and new.origin == "ppdb001"
+    assert new.recommendations[0].startswith("Check ppdb001 (Database) first")
+    spread = ("ppdb001", "ppweb002", "pprisk001", "ppapi001")
+    later = track(both.episodes, _detected(at + step, ("ppweb003", "ppapi001"), spread), cfg)
+    assert [(v.episode.start, v.grew) for v in later.views] == [(t0, False), (at, True)]
+
+
+def test_a_spreading_cascade_continues_its_episode_until_it_ends() -> None:
+    cfg, t0 = CascadeSettings(), datetime(2025, 1, 15, 11, 20)
+    step = timedelta(minutes=5)
+    first = track((), _detected(t0, ("ppdb001", "ppweb002")), cfg)
+    spread = track(first.episodes, _detected(t0 + step, ("ppdb001", "ppweb002", "pprisk001")), cfg)
+    (view,) = spread.views
+    assert not view.new and view.grew and view.episode.start == t0
+    assert view.affected_servers == ("ppdb001", "ppweb002", "pprisk001")
+    # Seen 30 minutes later it goes on; after a longer silence the same servers are a new one.
+    gap = step * cfg.episode_gap_steps
+    again = track(spread.episodes, _detected(t0 + step + gap, ("ppdb001", "ppweb002")), cfg)
+    assert [v.episode.start for v in again.views] == [t0] and not again.views[0].grew
+    later = t0 + step + 2 * gap + step
+    closed = track(again.episodes, _detected(later, ("ppdb001", "ppweb002")), cfg)
+    assert [e.start for e in closed.episodes] == [later] and closed.views[0].new
+    assert (
+        track(closed.episodes, replace(_detected(later, ("x", "y")), cascades=()), cfg).views == ()
+    )
+
+
+def test_a_server_of_another_open_episode_is_not_linked_into_a_new_one() -> None:
+    cfg, t0 = CascadeSettings(), datetime(2025, 1, 15, 11, 20)
+    pair = track((), _detected(t0, ("ppweb003", "ppapi001")), cfg)
+    later = _detected(t0 + timedelta(minutes=5), ("ppdb001", "ppweb002"), linked=(("ppweb003", 0),))
+    (new,) = [v for v in track(pair.episodes, later, cfg).views if v.new]
+    assert new.origin == "ppdb001" and "ppweb003" not in new.affected_servers
+    alone = track((), later, cfg).views[0]  # with no other episode it is the detector's origin
+    assert alone.origin == "ppweb003"
+
+
+def test_the_current_list_names_each_group_once() -> None:
+    def group(rule: str, members: tuple[int, ...], metric: int = 0) -> Group:
+        return Group(rule, metric, members, tuple(range(len(members))), 0.8)
+
+    found = [
+        group("count", (4, 1, 6)),
+        group("correlation", (4, 6)),  # inside the count group
+        group("correlation", (1, 6, 4)),  # the count group again
+        group("dependency", (0, 2)),
+        group("dependency", (0, 1), metric=1),
+        group("dependency", (0, 4)),
+        group("dependency", (3, 5)),
+    ]
+    kept = consolidate(found)
+    assert [(g.rule, g.members) for g in kept] == [
+        ("count", (4, 1, 6)), ("dependency", (0, 1, 2, 4)), ("dependency", (3, 5)),
+    ]  # fmt: skip
+    assert kept[1].metric == 0  # the most common of the pairs' metrics

@@ -15,7 +15,7 @@ import pytest
 
 from argus.sources.prometheus import queries, to_records
 from tests.factories import LiveDaemon
-from tests.promstack import PromStack, need_binaries
+from tests.thirdparty import PromStack
 
 STEP = 5  # seconds between pulled samples in these tests (the default is 300)
 
@@ -81,8 +81,7 @@ def pull_errors(daemon: LiveDaemon) -> float:
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Any:
-    need_binaries()
-    started = PromStack(tmp_path / "prom").start()
+    started = PromStack(tmp_path / "prom").start()  # skips where a Debian package is missing
     yield started
     started.stop()
 
@@ -92,7 +91,7 @@ def test_pulled_host_matches_psutil_and_an_outage_loses_nothing(
 ) -> None:
     sampler = Sampler().start()
     env = {
-        "ARGUS_PROMETHEUS_URL": stack.url,
+        "ARGUS_PROMETHEUS_URL": stack.prometheus.url,
         "ARGUS_PROMETHEUS_PULL_SECONDS": "2",
         "ARGUS_PROMETHEUS_STEP_SECONDS": str(STEP),
         "ARGUS_PROMETHEUS_SELECTOR": 'job="node"',
@@ -102,12 +101,12 @@ def test_pulled_host_matches_psutil_and_an_outage_loses_nothing(
     daemon = LiveDaemon(home=tmp_path / "home", extra_env=env)
     try:
         daemon.start()
-        host = stack.instance
+        host = stack.exporter.instance
         wait_until(lambda: len(stored(daemon, host)) >= 3, 60, "three pulled samples")
-        stack.stop_prometheus()
+        stack.prometheus.stop()
         wait_until(lambda: pull_errors(daemon) >= 1, 30, "a counted pull error")
         before = stored(daemon, host)
-        stack.start_prometheus()
+        stack.prometheus.start()
         outage_end = time.time()
         rows = wait_until(
             lambda: (r := stored(daemon, host))
@@ -124,7 +123,7 @@ def test_pulled_host_matches_psutil_and_an_outage_loses_nothing(
     # Nothing Prometheus holds is missing: every step it answers for is stored, once.
     first, last = epoch(rows[0]["timestamp"]), epoch(rows[-1]["timestamp"])
     idle_query = queries("instance", 'job="node"', STEP)["cpu_idle_pct"]
-    answer = stack.query_range(idle_query, first, last, STEP)
+    answer = stack.prometheus.query_range(idle_query, first, last, STEP)
     answered = to_records({"cpu_idle_pct": answer}, "instance")
     assert answered
     assert {epoch(r["timestamp"]) for r in answered} <= {epoch(r["timestamp"]) for r in rows}

@@ -1,5 +1,6 @@
-"""Real third-party servers on loopback for integration tests: Debian's Alertmanager and
-Prometheus as subprocesses, and a webhook receiver in a thread. Each picks a free port."""
+"""Real third-party servers on loopback for integration tests: Debian's Prometheus,
+node_exporter and Alertmanager as subprocesses, and a webhook receiver in a thread. Each picks
+a free port; this module is the one place that starts them."""
 
 from __future__ import annotations
 
@@ -18,6 +19,17 @@ import pytest
 import requests
 
 ALERTMANAGER = "prometheus-alertmanager"
+# Binary -> the Debian package that installs it (.ci/run installs them in CI).
+PACKAGES = {
+    "prometheus": "prometheus",
+    "promtool": "prometheus",
+    ALERTMANAGER: "prometheus-alertmanager",
+    "prometheus-node-exporter": "prometheus-node-exporter",
+    "node_exporter": "prometheus-node-exporter",
+    "systemd-analyze": "systemd",
+}
+# The collectors the Prometheus mapping reads (faster to scrape than node_exporter's defaults).
+NODE_COLLECTORS = ("cpu", "meminfo", "filesystem", "netdev", "loadavg", "stat", "diskstats")
 
 
 def free_port() -> int:
@@ -27,24 +39,47 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def require(binary: str) -> str:
-    """The binary's path, or skip: the Debian package is missing (CI installs it)."""
-    path = shutil.which(binary)
-    if path is None:
-        pytest.skip(f"{binary} is not installed (Debian package {binary.split('-')[0]}...)")
-    return path
+def require(*binaries: str) -> str:
+    """The path of the first of `binaries` installed, or skip: its Debian package is missing."""
+    for binary in binaries:
+        path = shutil.which(binary)
+        if path is not None:
+            return path
+    package = PACKAGES.get(binaries[0], binaries[0])
+    pytest.skip(f"{' or '.join(binaries)} is not installed (Debian package {package})")
 
 
-def wait_http(url: str, timeout: float = 30.0) -> None:
+def wait_http(
+    url: str, proc: subprocess.Popen | None = None, log: Path | None = None, timeout: float = 30.0
+) -> None:
+    """Wait for `url` to answer 200; fail early, with the log's tail, if `proc` exits."""
+
+    def tail() -> str:
+        return log.read_text()[-3000:] if log is not None and log.exists() else ""
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{url}: the process exited:\n{tail()}")
         try:
             if requests.get(url, timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"{url} did not become ready")
+    raise RuntimeError(f"{url} did not become ready:\n{tail()}")
+
+
+def spawn(args: list[str], log: Path) -> subprocess.Popen:
+    """Start a server with its output appended to `log`."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+
+
+def terminate(proc: subprocess.Popen | None) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 @dataclass
@@ -64,19 +99,17 @@ class Alertmanager:
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "alertmanager.yml"
         config.write_text('route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n')
-        with open(self.workdir / "alertmanager.log", "ab") as log:
-            self.proc = subprocess.Popen(
-                [binary, f"--config.file={config}", f"--storage.path={self.workdir / 'data'}",
-                 f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address="],
-                stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        wait_http(self.url + "/-/ready")
+        log = self.workdir / "alertmanager.log"
+        self.proc = spawn(
+            [binary, f"--config.file={config}", f"--storage.path={self.workdir / 'data'}",
+             f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address="],
+            log,
+        )  # fmt: skip
+        wait_http(self.url + "/-/ready", self.proc, log)
         return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
+        terminate(self.proc)
 
     def alerts(self) -> list[dict[str, Any]]:
         """The alerts Alertmanager holds as active (resolved ones are left out)."""
@@ -141,7 +174,8 @@ def wait_for(condition, timeout: float = 30.0, step: float = 0.2) -> Any:  # noq
 
 @dataclass
 class Prometheus:
-    """Debian's `prometheus` with the given scrape jobs (and rule files), scraping every second."""
+    """Debian's `prometheus` with the given scrape jobs (and rule files), scraping every second.
+    stop/start keep its port and its storage: a restart is an outage, not a new server."""
 
     workdir: Path
     scrape_configs: list[dict[str, Any]]
@@ -163,20 +197,87 @@ class Prometheus:
         }
         path = self.workdir / "prometheus.yml"
         path.write_text(json.dumps(config))  # JSON is YAML
-        with open(self.workdir / "prometheus.log", "ab") as log:
-            self.proc = subprocess.Popen(
-                [binary, f"--config.file={path}", f"--storage.tsdb.path={self.workdir / 'data'}",
-                 f"--web.listen-address=127.0.0.1:{self.port}"],
-                stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        wait_http(self.url + "/-/ready")
+        log = self.workdir / "prometheus.log"
+        self.proc = spawn(
+            [binary, f"--config.file={path}", f"--storage.tsdb.path={self.workdir / 'data'}",
+             f"--web.listen-address=127.0.0.1:{self.port}"],
+            log,
+        )  # fmt: skip
+        wait_http(self.url + "/-/ready", self.proc, log)
         return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
+        terminate(self.proc)
 
     def query(self, expr: str) -> dict[str, Any]:
         resp = requests.get(self.url + "/api/v1/query", params={"query": expr}, timeout=5)
         return resp.json()
+
+    def query_range(self, promql: str, start: float, end: float, step: int) -> list[dict]:
+        resp = requests.post(
+            f"{self.url}/api/v1/query_range",
+            data={"query": promql, "start": start, "end": end, "step": step},
+            timeout=30,
+        )
+        resp.raise_for_status()
+        return resp.json()["data"]["result"]
+
+
+@dataclass
+class NodeExporter:
+    """Debian's node_exporter with the collectors the Prometheus mapping reads."""
+
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen | None = None
+
+    @property
+    def instance(self) -> str:
+        """host:port, as Prometheus labels it (the server name Argus gives the host)."""
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> NodeExporter:
+        binary = require("prometheus-node-exporter", "node_exporter")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = self.workdir / "node_exporter.log"
+        collectors = [f"--collector.{name}" for name in NODE_COLLECTORS]
+        self.proc = spawn(
+            [binary, f"--web.listen-address={self.instance}", "--collector.disable-defaults",
+             *collectors],
+            log,
+        )  # fmt: skip
+        wait_http(f"http://{self.instance}/metrics", self.proc, log)
+        return self
+
+    def stop(self) -> None:
+        terminate(self.proc)
+
+
+@dataclass
+class PromStack:
+    """A node_exporter scraped every second (job "node") by a Prometheus of its own."""
+
+    root: Path
+    exporter: NodeExporter = field(init=False)
+    prometheus: Prometheus = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.exporter = NodeExporter(self.root / "node_exporter")
+        job = {"job_name": "node", "static_configs": [{"targets": [self.exporter.instance]}]}
+        self.prometheus = Prometheus(self.root / "prometheus", [job])
+
+    def start(self) -> PromStack:
+        # Both binaries are checked first: a skip never leaves the exporter running.
+        require("prometheus")
+        require("prometheus-node-exporter", "node_exporter")
+        self.exporter.start()
+        try:
+            self.prometheus.start()
+        except BaseException:
+            self.exporter.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        self.prometheus.stop()
+        self.exporter.stop()

@@ -12,7 +12,6 @@ from argus.cascade.cube import MetricCube, from_frame, from_rows
 from argus.cascade.detector import (
     detect,
     earlier_signals,
-    new_episode,
     result_from_findings,
     signals,
 )
@@ -36,7 +35,6 @@ __all__ = [
     "from_rows",
     "health_score",
     "health_status",
-    "new_episode",
     "result_from_findings",
     "severity",
     "signals",

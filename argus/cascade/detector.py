@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache, partial
 
 import numpy as np
@@ -16,7 +16,6 @@ from argus.cascade.dependencies import recommendations, upstream_servers
 from argus.cascade.result import Cascade, CascadeResult
 from argus.cascade.rules import WindowFindings, find_groups
 from argus.cascade.settings import CascadeSettings
-from argus.catalogue import STEP_MINUTES
 
 # A bucket counts as complete once this share of the servers have reported in it.
 COMPLETE_SHARE = 0.5
@@ -100,6 +99,10 @@ def result_from_findings(
         cascade_risk=cascade_risk(findings.correlation_score),
         baseline="seasonal" if at >= steps_per_day + cfg.slot_halfwidth else "rolling",
         metrics=cube.metrics,
+        affected_profiles=tuple(cube.profiles[s] for s in ordered),
+        linked=tuple(
+            (cube.servers[s], g) for s, g in zip(findings.linked, findings.links, strict=True)
+        ),
     )
 
 
@@ -188,26 +191,3 @@ def _pad(signal: FloatArray, steps: int) -> FloatArray:
         return signal
     pad = np.zeros((steps - signal.shape[0], *signal.shape[1:]))
     return np.concatenate([pad, signal], axis=0)
-
-
-def new_episode(
-    last_cascade_at: datetime | None,
-    current: CascadeResult,
-    cfg: CascadeSettings,
-    members: frozenset[str] | None = None,
-) -> bool:
-    """Say whether `current` starts a new cascade episode (one stored event, one alert).
-
-    An episode lasts while cascades keep being detected with gaps of at most
-    `episode_gap_steps`, so a cascade flickering at the threshold is one event, not ten. A
-    cascade that shares no server with the episode's `members` is a new episode however soon
-    it comes: an unrelated group must not be filed (and dated) under an earlier one.
-    """
-    if not current.cascade_detected:
-        return False
-    if last_cascade_at is None:
-        return True
-    if members is not None and members.isdisjoint(current.affected_servers):
-        return True
-    gap = timedelta(minutes=STEP_MINUTES * cfg.episode_gap_steps)
-    return current.timestamp - last_cascade_at > gap

@@ -38,6 +38,10 @@ class CascadeResult:
     cascade_risk: CascadeRisk
     baseline: str  # "seasonal" (same time of day) or "rolling" (under a day of history)
     metrics: tuple[str, ...] = field(default_factory=tuple)
+    affected_profiles: tuple[str, ...] = ()  # the profile of each affected server, in its order
+    # Affected servers outside every cascade (their anomaly began first and follows the
+    # cascades' signal), each with the index in `cascades` of the one it follows most closely.
+    linked: tuple[tuple[str, int], ...] = ()
 
     @property
     def cascade_detected(self) -> bool:

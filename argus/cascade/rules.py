@@ -37,6 +37,7 @@ class WindowFindings:
     correlation_score: float
     groups: tuple[Group, ...]
     linked: tuple[int, ...] = ()  # servers whose earlier anomaly follows the groups' signal
+    links: tuple[int, ...] = ()  # per linked server: the group (index) it follows most closely
 
 
 def _linked(
@@ -45,8 +46,9 @@ def _linked(
     onset: IntArray,
     groups: list[Group],
     cfg: CascadeSettings,
-) -> tuple[int, ...]:
-    """Return anomalous servers outside the groups whose anomaly began first and correlates.
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Return anomalous servers outside the groups whose anomaly began first and correlates,
+    and for each the group whose mean signal it follows most closely.
 
     An upstream server (a database stalling) often degrades gradually and so correlates less
     with its dependents' sudden jumps than they do with each other; it is still where the
@@ -54,15 +56,64 @@ def _linked(
     """
     members = sorted({s for g in groups for s in g.members})
     if not members:
-        return ()
+        return (), ()
     first = min(onset[members])
     reference = server_signal[:, members].mean(axis=1)
     others = np.array([s for s in candidates if s not in set(members) and onset[s] <= first])
     if len(others) == 0:
-        return ()
+        return (), ()
     both = np.column_stack([reference, server_signal[:, others]])
     corr = _correlation(both, np.arange(both.shape[1]))[0, 1:]
-    return tuple(int(s) for s in others[corr >= cfg.link_correlation])
+    linked = others[corr >= cfg.link_correlation]
+    if len(linked) == 0:
+        return (), ()
+    means = [server_signal[:, list(g.members)].mean(axis=1) for g in groups]
+    per_group = _correlation(
+        np.column_stack([*means, server_signal[:, linked]]), np.arange(len(means) + len(linked))
+    )[len(means) :, : len(means)]
+    return tuple(int(s) for s in linked), tuple(int(g) for g in per_group.argmax(axis=1))
+
+
+def _fold_dependencies(groups: list[Group]) -> list[Group]:
+    """Merge the dependency rule's pairs that share an upstream into one group: the upstream,
+    then its hurt dependents in onset order (one incident, not one pair per dependent)."""
+    pairs: dict[int, list[Group]] = {}
+    for g in groups:
+        if g.rule == "dependency":
+            pairs.setdefault(g.members[0], []).append(g)
+    folded = []
+    for upstream, found in pairs.items():
+        found.sort(key=lambda g: (g.onsets[1], g.members[1]))
+        metrics = [g.metric for g in found]
+        folded.append(
+            Group(
+                "dependency",
+                max(metrics, key=metrics.count),  # the most common; ties: the earliest's
+                (upstream, *(g.members[1] for g in found)),
+                (found[0].onsets[0], *(g.onsets[1] for g in found)),
+                float(np.mean([g.correlation for g in found])),
+            )
+        )
+    return [g for g in groups if g.rule != "dependency"] + folded
+
+
+def consolidate(groups: list[Group]) -> list[Group]:
+    """Return the groups as one list of distinct incidents: the dependency pairs of one upstream
+    folded into one group, and a group whose servers another group already names dropped (the
+    count and correlation rules often find the same servers). The union of the members, and so
+    every server the result names, is unchanged."""
+    folded = _fold_dependencies(groups)
+    kept: list[Group] = []
+    for i, g in enumerate(folded):
+        mine = set(g.members)
+        covered = any(
+            mine < set(o.members) or (mine == set(o.members) and j < i)
+            for j, o in enumerate(folded)
+            if j != i
+        )
+        if not covered:
+            kept.append(g)
+    return kept
 
 
 def trailing_run(flags: BoolArray) -> IntArray:
@@ -278,7 +329,8 @@ def find_groups(
     groups = [g for g in groups if not _recurs(g, earlier, cfg)]
     if own_past is not None and cfg.habit_episodes:
         groups = [g for g in groups if not _habitual(g, own_past(g.members), cfg)]
+    groups = consolidate(groups)
     off_diagonal = corr[~np.eye(len(candidates), dtype=bool)] if len(candidates) > 1 else None
     score = float(max(0.0, np.max(off_diagonal))) if off_diagonal is not None else 0.0
-    linked = _linked(server_signal, candidates, onset, groups, cfg)
-    return WindowFindings(anomalous, onset, metric_now, score, tuple(groups), linked)
+    linked, links = _linked(server_signal, candidates, onset, groups, cfg)
+    return WindowFindings(anomalous, onset, metric_now, score, tuple(groups), linked, links)

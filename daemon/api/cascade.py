@@ -57,17 +57,22 @@ class CascadeTracking(BaseModel):
 
 
 class CascadeEventBody(BaseModel):
-    """A stored cascade episode, as it looked when it began."""
+    """A stored cascade episode: one incident, from its first detection to its last, shown as
+    the largest view any detection had of it."""
 
-    timestamp: UtcDateTime
+    timestamp: UtcDateTime = Field(description="when the episode began: its first detection")
     cascades: list[CascadeBrief]
-    correlation_score: float
-    affected_servers: list[str]
-    origin: str | None
+    correlation_score: float = Field(description="highest mean correlation of its cascades")
+    affected_servers: list[str] = Field(description="its servers, in onset order")
+    origin: str | None = Field(description="the affected server whose anomaly began first")
     severity: Severity
     recommendations: list[str]
     total_servers: int
-    detected_at: UtcDateTime = Field(description="wall-clock time of the detection")
+    detected_at: UtcDateTime = Field(description="wall-clock time of the first detection")
+    last_seen: UtcDateTime = Field(description="the last detection that named the episode")
+    ongoing: bool = Field(
+        description="named within the last 30 minutes (episode gap) of the current detection"
+    )
 
 
 class CascadeThresholds(BaseModel):

@@ -598,6 +598,7 @@
           "li",
           { class: "event sev-" + e.severity },
           h("time", { datetime: e.timestamp }, time(e.timestamp)),
+          e.ongoing ? " (ongoing)" : [" – ", h("time", { datetime: e.last_seen }, time(e.last_seen))],
           h("strong", {}, ` ${e.severity} `),
           e.origin ? ["from ", serverLink(e.origin), " · "] : "",
           `${e.affected_servers.length} servers · ${[...new Set(e.cascades.map((x) => x.metric))].join(", ")} · correlation ${fmt(e.correlation_score, 2)}`,
