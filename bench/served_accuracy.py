@@ -217,7 +217,9 @@ def main() -> None:
         session = requests.Session()
         session.headers.update(HEADERS)
         try:
-            history = frame[frame["timestamp"] < cutoff]
+            # in time order, as a fleet reports: the feed refuses records older than the
+            # retention window before the newest stored one
+            history = frame[frame["timestamp"] < cutoff].sort_values("timestamp", kind="stable")
             for lo in range(0, len(history), 5000):
                 post(session, url, history.iloc[lo : lo + 5000])
             trained = time.perf_counter()
