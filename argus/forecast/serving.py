@@ -32,8 +32,11 @@ from argus.forecast.base import (
     BASELINE_MODEL,
     HORIZON,
     QUANTILES,
+    Calibrated,
     Forecaster,
     ForecastSet,
+    HasMetadata,
+    PredictsBuckets,
     TrainOptions,
     finish_values,
 )
@@ -85,14 +88,12 @@ class ServingForecaster:
     @property
     def metadata(self) -> dict[str, Any]:
         """The model's metadata.json (reference statistics for drift, scores, ...)."""
-        found = getattr(self.model, "metadata", None)
-        return found if isinstance(found, dict) else {}
+        return self.model.metadata if isinstance(self.model, HasMetadata) else {}
 
     @property
     def calibration(self) -> dict[str, Any] | None:
         """The model's training-time calibration record (blend prior, spread factors)."""
-        found = getattr(self.model, "calibration", None)
-        return found if isinstance(found, dict) else None
+        return self.model.calibration if isinstance(self.model, Calibrated) else None
 
     def fit(self, frame: pd.DataFrame, *, options: TrainOptions | None = None) -> Any:
         """Train the model (serving itself learns online, from `predict`)."""
@@ -113,7 +114,8 @@ class ServingForecaster:
         and band factors it uses (an explanation's modified copies use the real server's)."""
         trend_steps = 0 if self.trend is None else history_steps(self.trend)
         own = max(combine.history_steps(), trend_steps, DAY_STEPS)
-        length = max(own, int(getattr(self.model, "history_steps", 0)))
+        model = self.model
+        length = max(own, model.history_steps if isinstance(model, PredictsBuckets) else 0)
         buckets = bucket_frame(frame, length)
         names = buckets.names
         recent = buckets.recent(own)
@@ -160,10 +162,10 @@ class ServingForecaster:
         if self.model is None or n == 0:
             return None, np.zeros(n, dtype=bool)
         # a model that reads the grid itself is handed the one built here (no second gridding)
-        predict_buckets = getattr(self.model, "predict_buckets", None)
-        fs = predict_buckets(buckets) if predict_buckets is not None else None
+        model = self.model
+        fs = model.predict_buckets(buckets) if isinstance(model, PredictsBuckets) else None
         if fs is None:
-            fs = self.model.predict(frame)
+            fs = model.predict(frame)
         out = np.full((n, len(TARGETS), self.horizon, len(self.quantiles)), np.nan)
         served = np.zeros(n, dtype=bool)
         values = apply_spread_factors(fs.values, self.calibration, fs.quantiles, fs.targets)
