@@ -42,8 +42,9 @@ from argus.forecast.base import (
 )
 from argus.forecast.calibration import apply_spread_factors, blend_of
 from argus.forecast.frame import DAY_STEPS, steps_to_timestamps
-from argus.forecast.grid import Buckets, bucket_frame
+from argus.forecast.grid import Buckets, bucket_frame, buckets_of
 from argus.forecast.trend import TrendRule, apply_trends_to, history_steps
+from argus.grid import FleetGrid
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -99,24 +100,28 @@ class ServingForecaster:
         """Train the model (serving itself learns online, from `predict`)."""
         return None if self.model is None else self.model.fit(frame, options=options)
 
-    def predict(self, frame: pd.DataFrame) -> ForecastSet:
+    def predict(self, frame: pd.DataFrame | FleetGrid) -> ForecastSet:
         """Forecast every server of `frame`, learning from the actuals seen since last time."""
         return self.forecast(frame, learn=True)
 
     def forecast(
         self,
-        frame: pd.DataFrame,
+        frame: pd.DataFrame | FleetGrid,
         *,
         learn: bool = False,
         state_of: Mapping[str, str] | None = None,
     ) -> ForecastSet:
-        """Serve `frame`'s servers; `state_of` maps a server to the one whose learnt weights
-        and band factors it uses (an explanation's modified copies use the real server's)."""
+        """Serve the servers of `frame` (the window's grid, or a feed-schema frame); `state_of`
+        maps a server to the one whose learnt weights and band factors it uses (an
+        explanation's modified copies use the real server's)."""
         trend_steps = 0 if self.trend is None else history_steps(self.trend)
         own = max(combine.history_steps(), trend_steps, DAY_STEPS)
         model = self.model
         length = max(own, model.history_steps if isinstance(model, PredictsBuckets) else 0)
-        buckets = bucket_frame(frame, length)
+        if isinstance(frame, FleetGrid):
+            buckets = buckets_of(frame, length)
+        else:
+            buckets = bucket_frame(frame, length)
         names = buckets.names
         recent = buckets.recent(own)
         last = buckets.time_idx[buckets.starts[1:] - 1]
@@ -154,7 +159,7 @@ class ServingForecaster:
         return self.quantiles.index(q)
 
     def _model_forecast(
-        self, frame: pd.DataFrame, buckets: Buckets
+        self, frame: pd.DataFrame | FleetGrid, buckets: Buckets
     ) -> tuple[np.ndarray | None, np.ndarray]:
         """(n, T, H, Q) the model's calibrated quantiles in `buckets`' order (NaN where it did
         not serve a server) and which servers it served."""
@@ -165,7 +170,7 @@ class ServingForecaster:
         model = self.model
         fs = model.predict_buckets(buckets) if isinstance(model, PredictsBuckets) else None
         if fs is None:
-            fs = model.predict(frame)
+            fs = model.predict(frame.frame() if isinstance(frame, FleetGrid) else frame)
         out = np.full((n, len(TARGETS), self.horizon, len(self.quantiles)), np.nan)
         served = np.zeros(n, dtype=bool)
         values = apply_spread_factors(fs.values, self.calibration, fs.quantiles, fs.targets)
