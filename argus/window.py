@@ -23,7 +23,6 @@ from argus.catalogue import (
 from argus.grid import FIELDS, FleetGrid, build, step_of
 
 STEP = timedelta(minutes=STEP_MINUTES)
-_NAN = float("nan")
 # Fields that may be None (the rest every record has).
 _OPTIONAL = (
     *(n for n in METRIC_NAMES if n in ABSENTABLE_METRICS),
@@ -38,16 +37,16 @@ def bucket_start(ts: datetime) -> datetime:
     return floored - timedelta(minutes=floored.minute % STEP_MINUTES)
 
 
-def _mean_row(samples: list[Mapping[str, Any]]) -> list[float]:
-    """One bucket's value of each grid field: the mean of the samples that have it, else NaN
-    (never a made-up number; the forecast grid decides how a missing input is filled)."""
+def _mean_row(samples: list[Mapping[str, Any]]) -> list[Any]:
+    """One bucket's value of each grid field: the mean of the samples that have it, else None
+    (NaN once in an array: never a made-up number; the forecast grid decides how a missing
+    input is filled)."""
     if len(samples) == 1:  # the usual case: one sample per 5-minute bucket
-        only = samples[0]
-        return [_NAN if (v := only.get(name)) is None else float(v) for name in FIELDS]
+        return list(map(samples[0].get, FIELDS))
     out = []
     for name in FIELDS:
         present = [s[name] for s in samples if s.get(name) is not None]
-        out.append(sum(present) / len(present) if present else _NAN)
+        out.append(sum(present) / len(present) if present else None)
     return out
 
 
