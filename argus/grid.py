@@ -1,9 +1,8 @@
 """FleetGrid: the window's servers on one 5-minute grid, as numpy arrays.
 
-`FleetWindow.grid()` builds it once per reader (a prediction cycle, cascade detection, the drift
-check, an explanation) and every one of them reads the same arrays: forecasting takes its
-buckets from it (`argus.forecast.grid.buckets_of`), cascade detection its cube
-(`argus.cascade.cube.from_grid`), drift its input values, explanations one server's history.
+`FleetWindow.grid()` builds it once per prediction cycle (forecasting takes its buckets from it,
+`argus.forecast.grid.buckets_of`, then cascade detection its cube, `argus.cascade.cube.from_grid`),
+once per drift check (its input values) and once per explanation (one server's history).
 A grid never reaches further back than the window (`FleetWindow.horizon`).
 """
 
