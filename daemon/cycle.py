@@ -128,7 +128,7 @@ def run_cycle(services: Services) -> Snapshot | None:
     previous = services.snapshot
     policy = AlertPolicy(services.settings.alert_hysteresis, services.settings.alert_min_dwell)
     prior_alerts = previous.alerts if previous else services.restored_alerts
-    grid = services.window.grid()  # the one grid of this cycle: forecasts, then detection
+    grid = services.window.grid()
     snapshot, events, seconds = compute_snapshot(services, prior_alerts, policy, grid)
     summary = snapshot.summary
     outbox = server_rows(services, snapshot, events)
@@ -163,8 +163,11 @@ def run_cycle(services: Services) -> Snapshot | None:
         len(events),
         seconds,
     )
-    # After the cycle is fully recorded: detection reads its grid, never delays publication.
-    run_cascade_detection(services, snapshot, grid)
+    # After the cycle is fully recorded, so it never delays publication. Detection reads the
+    # window again (only buckets touched since are re-averaged): a batch still arriving while
+    # the cycle ran would otherwise leave its newest buckets short of most servers, and
+    # detection would judge an older bucket until the next one starts a cycle.
+    run_cascade_detection(services, snapshot)
     return snapshot
 
 
