@@ -1,12 +1,16 @@
-"""The in-memory rolling window: every server on the 5-minute grid, samples averaged per bucket."""
+"""The in-memory rolling window: every server on the 5-minute grid, samples averaged per bucket,
+handed out as one `FleetGrid`."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from argus.catalogue import (
     ABSENTABLE_METRICS,
@@ -16,11 +20,10 @@ from argus.catalogue import (
     STEP_MINUTES,
     profile_for,
 )
+from argus.grid import FIELDS, FleetGrid, build, step_of
 
 STEP = timedelta(minutes=STEP_MINUTES)
-_REQUIRED = tuple(n for n in METRIC_NAMES if n not in ABSENTABLE_METRICS)
-# Fields that may be None: a bucket's value is the mean of the samples that have one, else None
-# (never a made-up number; the forecast grid decides how a missing input is filled).
+# Fields that may be None (the rest every record has).
 _OPTIONAL = (
     *(n for n in METRIC_NAMES if n in ABSENTABLE_METRICS),
     *(f.name for f in OPTIONAL_FIELDS),
@@ -34,35 +37,17 @@ def bucket_start(ts: datetime) -> datetime:
     return floored - timedelta(minutes=floored.minute % STEP_MINUTES)
 
 
-def _bucket_row(samples: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """Average the samples of one bucket; the last sample's status stands for the bucket."""
-    n = len(samples)
-    if n == 1:  # the usual case: one sample per 5-minute bucket
-        only = samples[0]
-        row: dict[str, Any] = {name: float(only[name]) for name in _REQUIRED}
-        for name in _OPTIONAL:
-            value = only.get(name)
-            row[name] = None if value is None else float(value)
-        row["status"] = only["status"]
-        row[_CORES] = only.get(_CORES)
-        return row
-    row = {name: sum(s[name] for s in samples) / n for name in _REQUIRED}
-    for name in _OPTIONAL:
+def _mean_row(samples: list[Mapping[str, Any]]) -> list[Any]:
+    """One bucket's value of each grid field: the mean of the samples that have it, else None
+    (NaN once in an array: never a made-up number; the forecast grid decides how a missing
+    input is filled)."""
+    if len(samples) == 1:  # the usual case: one sample per 5-minute bucket
+        return list(map(samples[0].get, FIELDS))
+    out = []
+    for name in FIELDS:
         present = [s[name] for s in samples if s.get(name) is not None]
-        row[name] = sum(present) / len(present) if present else None
-    row["status"] = samples[-1]["status"]
-    # A core count is a fact, not a level: the bucket's latest one stands.
-    row[_CORES] = next((s[_CORES] for s in reversed(samples) if s.get(_CORES)), None)
-    return row
-
-
-def _cached_row(name: str, server: _Server, ts: datetime) -> dict[str, Any]:
-    row = server.cache.get(ts)
-    if row is None:
-        row = {"timestamp": ts, "server_name": name, "profile": server.profile}
-        row.update(_bucket_row(server.buckets[ts]))
-        server.cache[ts] = row
-    return row
+        out.append(sum(present) / len(present) if present else None)
+    return out
 
 
 @dataclass(frozen=True)
@@ -80,8 +65,11 @@ class _Server:
     profile: str
     # Raw samples per bucket: averaging waits until a reader asks, keeping ingest cheap.
     buckets: dict[datetime, list[Mapping[str, Any]]] = field(default_factory=dict)
-    # Averaged rows of buckets no sample has touched since they were last read.
-    cache: dict[datetime, dict[str, Any]] = field(default_factory=dict)
+    # Buckets a sample touched since the arrays below were last brought up to date.
+    dirty: set[datetime] = field(default_factory=set)
+    # The averaged buckets, sorted: grid steps and (steps, FIELDS) means.
+    steps: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    means: npt.NDArray[np.float64] = field(default_factory=lambda: np.empty((0, len(FIELDS))))
     records: int = 0
     last_sample: datetime | None = None
     reported: set[str] = field(default_factory=set)
@@ -98,6 +86,27 @@ class _Server:
         cores = sample.get(_CORES)
         if cores and (self.cores_at is None or ts >= self.cores_at):
             self.cores_at, self.cpu_cores = ts, int(cores)
+
+    def averaged(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """The sorted grid steps and bucket means, averaging only the buckets touched since the
+        last read (a cycle's read averages one new bucket per server, not the whole window)."""
+        if not self.dirty:
+            return self.steps, self.means
+        changed = sorted(ts for ts in self.dirty if ts in self.buckets)
+        self.dirty.clear()
+        new_steps = np.fromiter((step_of(ts) for ts in changed), np.int64, len(changed))
+        new_means = np.array([_mean_row(self.buckets[ts]) for ts in changed], dtype=np.float64)
+        steps, means = self.steps, self.means
+        if len(steps) and len(new_steps) and new_steps[0] <= steps[-1]:
+            keep = ~np.isin(steps, new_steps)  # a late sample: its bucket is averaged anew
+            steps, means = steps[keep], means[keep]
+        steps = np.concatenate([steps, new_steps])
+        means = np.concatenate([means, new_means.reshape(-1, len(FIELDS))])
+        if len(steps) > 1 and not (np.diff(steps) > 0).all():
+            order = np.argsort(steps, kind="stable")
+            steps, means = steps[order], means[order]
+        self.steps, self.means = steps, means
+        return steps, means
 
 
 class FleetWindow:
@@ -120,14 +129,12 @@ class FleetWindow:
                 profile = sample.get("profile") or profile_for(name)
                 if server is None:
                     server = self._servers[name] = _Server(profile=profile)
-                if server.profile != profile:
-                    server.profile = profile
-                    server.cache.clear()
+                server.profile = profile
                 ts: datetime = sample["timestamp"]
                 bucket = bucket_start(ts)
                 server.buckets.setdefault(bucket, []).append(sample)
                 server.note(sample, ts)
-                server.cache.pop(bucket, None)
+                server.dirty.add(bucket)
                 server.records += 1
                 self._records += 1
                 if self._latest is None or ts > self._latest:
@@ -143,7 +150,9 @@ class FleetWindow:
         keep = sorted(server.buckets)[-self.capacity :]
         dropped = sum(len(b) for ts, b in server.buckets.items() if ts < keep[0])
         server.buckets = {ts: server.buckets[ts] for ts in keep}
-        server.cache = {ts: row for ts, row in server.cache.items() if ts >= keep[0]}
+        server.dirty = {ts for ts in server.dirty if ts >= keep[0]}
+        kept = server.steps >= step_of(keep[0])
+        server.steps, server.means = server.steps[kept], server.means[kept]
         server.records -= dropped
         self._records -= dropped
 
@@ -178,23 +187,6 @@ class FleetWindow:
         with self._lock:
             return sum(min(len(s.buckets), self.capacity) for s in self._servers.values())
 
-    def server_rows(self, name: str, until: datetime | None = None) -> list[dict[str, Any]]:
-        """One server's buckets up to `until` (a bucket start) as feed-schema rows, in time
-        order; [] for an unknown server. Explanations read one server without the fleet."""
-        with self._lock:
-            server = self._servers.get(name)
-            if server is None:
-                return []
-            out: list[dict[str, Any]] = []
-            horizon = self.horizon()
-            for ts in sorted(server.buckets)[-self.capacity :]:
-                if until is not None and ts > until:
-                    break
-                if horizon is not None and ts < horizon:
-                    continue
-                out.append(dict(_cached_row(name, server, ts)))
-            return out
-
     def horizon(self) -> datetime | None:
         """The oldest bucket start any reader gets: `capacity` buckets before the newest.
 
@@ -206,18 +198,33 @@ class FleetWindow:
             return None
         return bucket_start(self._latest) - STEP * (self.capacity - 1)
 
-    def rows(self, exclude: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-        """Return every bucket as a feed-schema row (means), per server in time order, leaving
-        out the servers in `exclude`.
-
-        The rows are shared with the window's cache: read them, never modify them.
-        """
+    def grid(
+        self,
+        exclude: Collection[str] = frozenset(),
+        only: str | None = None,
+        until: datetime | None = None,
+    ) -> FleetGrid:
+        """Every server's buckets within the window on one grid, leaving out the servers in
+        `exclude` (with `only`: that server alone; with `until`: no bucket after that time)."""
         with self._lock:
             horizon = self.horizon()
-            return [
-                _cached_row(name, server, ts)
-                for name, server in sorted(self._servers.items())
-                if name not in exclude
-                for ts in sorted(server.buckets)[-self.capacity :]
-                if horizon is None or ts >= horizon
-            ]
+            lo = None if horizon is None else step_of(horizon)
+            hi = None if until is None else step_of(until)
+            if only is None:
+                names = sorted(self._servers)
+            else:
+                names = [only] if only in self._servers else []
+            parts = []
+            for name in names:
+                if name in exclude:
+                    continue
+                server = self._servers[name]
+                steps, means = server.averaged()
+                inside = np.ones(len(steps), dtype=bool)
+                if lo is not None:
+                    inside &= steps >= lo
+                if hi is not None:
+                    inside &= steps <= hi
+                if inside.any():
+                    parts.append((name, server.profile, steps[inside], means[inside]))
+            return build(parts)

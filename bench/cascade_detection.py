@@ -11,7 +11,7 @@ Usage: python bench/cascade_detection.py [asd] [bitbrains] [simulator] [cost] [-
   bitbrains  Bitbrains VMs: every alert on these ordinary days is false
   simulator  argus.simulate fleets with labelled cascades: recall and detection delay
   cost       seconds per detection for 45 / 200 / 1000 servers on a 7-day window (without and
-             with a cascade in it), and of the daemon's input path (window rows -> cube) for
+             with a cascade in it), and of the daemon's input path (window grid -> cube) for
              100 and 1000
   --train    ASD: report alerts on the unlabelled training days instead (for choosing settings)
   --seed-start N  simulator: first seed; 3 with --seeds 3 are the tuning fleets, 0-2 the
@@ -352,8 +352,8 @@ def run_cost(cfg: CascadeSettings) -> dict[str, float | str]:
 
 
 def window_cost(servers: int, steps: int) -> dict[str, float | str]:
-    """Time the daemon's input path: FleetWindow.rows() and rows -> cube, for `servers`."""
-    from argus.cascade import TRACKED_METRICS, from_rows
+    """Time the daemon's input path: FleetWindow.grid() and grid -> cube, for `servers`."""
+    from argus.cascade import TRACKED_METRICS, from_grid
     from argus.window import FleetWindow
 
     window = FleetWindow(steps)
@@ -366,18 +366,18 @@ def window_cost(servers: int, steps: int) -> dict[str, float | str]:
         ts = start + timedelta(minutes=5 * t)
         window.add([{**base, "timestamp": ts, "server_name": f"s{s:04d}"} for s in range(servers)])
     started = time.perf_counter()
-    rows = window.rows()  # the first read averages every bucket (at start-up)
+    window.grid()  # the first read averages every bucket (at start-up)
     cold_s = time.perf_counter() - started
     started = time.perf_counter()
-    rows = window.rows()  # a cycle's read: the prediction cycle has just averaged them
+    grid = window.grid()  # a cycle's read: the prediction cycle has just averaged them
     warm_s = time.perf_counter() - started
     started = time.perf_counter()
-    from_rows(rows, TRACKED_METRICS)
+    from_grid(grid, TRACKED_METRICS)
     cube_s = time.perf_counter() - started
     return {
-        f"window_rows_first_s_{servers}": round(cold_s, 2),
-        f"window_rows_s_{servers}": round(warm_s, 2),
-        f"rows_to_cube_s_{servers}": round(cube_s, 2),
+        f"window_grid_first_s_{servers}": round(cold_s, 2),
+        f"window_grid_s_{servers}": round(warm_s, 2),
+        f"grid_to_cube_s_{servers}": round(cube_s, 2),
     }
 
 

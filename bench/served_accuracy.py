@@ -82,7 +82,12 @@ def start(home: Path) -> tuple[subprocess.Popen, str]:
 
 def post(session: requests.Session, url: str, part: pd.DataFrame) -> None:
     body = part.assign(timestamp=part["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    resp = session.post(f"{url}/feed/data", json={"records": body.to_dict("records")}, timeout=300)
+    # a field the fleet does not report (NaN here: the simulator's optional ones) is left out
+    records = [
+        {k: v for k, v in r.items() if not (isinstance(v, float) and np.isnan(v))}
+        for r in body.to_dict("records")
+    ]
+    resp = session.post(f"{url}/feed/data", json={"records": records}, timeout=300)
     resp.raise_for_status()
 
 

@@ -29,6 +29,7 @@ from argus.window import ServerFacts, bucket_start
 if TYPE_CHECKING:
     from argus.daemon.services import Services
     from argus.daemon.views import PredictionParts
+    from argus.grid import FleetGrid
 
 log = logging.getLogger("argus.cycle")
 
@@ -65,20 +66,14 @@ def reported_targets(fact: ServerFacts) -> tuple[str, ...]:
     )
 
 
-def latest_rows(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Each server's newest bucket (rows come per server in time order)."""
-    newest: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        newest[row["server_name"]] = row
-    return newest
-
-
 def compute_snapshot(
-    services: Services, previous_alerts: Mapping[str, ActiveAlert], policy: AlertPolicy
+    services: Services,
+    previous_alerts: Mapping[str, ActiveAlert],
+    policy: AlertPolicy,
+    grid: FleetGrid,
 ) -> tuple[Snapshot, list, float]:
-    """Run the model and the risk engine over the window; return the snapshot, events, seconds."""
-    import pandas as pd
-
+    """Run the model and the risk engine over the window's `grid`; return the snapshot, events,
+    seconds."""
     from argus.daemon.views import build_bodies, prediction_parts
 
     started = time.perf_counter()
@@ -87,9 +82,9 @@ def compute_snapshot(
     latest_time = window.latest
     assert latest_time is not None  # noqa: S101 - cycles run only once data arrived
     stale = stale_servers(facts, latest_time, services.settings.stale_after_minutes)
-    rows = window.rows(exclude=frozenset(stale))
-    latest = latest_rows(rows)
-    forecast = services.models.forecast(pd.DataFrame(rows))
+    grid = grid.select(set(grid.servers) - set(stale))  # no forecast for a silent server
+    latest = grid.latest_rows()
+    forecast = services.models.forecast(grid)
     profiles = {name: str(row["profile"]) for name, row in latest.items()}
     risks = {
         name: assess_server(
@@ -133,7 +128,8 @@ def run_cycle(services: Services) -> Snapshot | None:
     previous = services.snapshot
     policy = AlertPolicy(services.settings.alert_hysteresis, services.settings.alert_min_dwell)
     prior_alerts = previous.alerts if previous else services.restored_alerts
-    snapshot, events, seconds = compute_snapshot(services, prior_alerts, policy)
+    grid = services.window.grid()  # the one grid of this cycle: forecasts, then detection
+    snapshot, events, seconds = compute_snapshot(services, prior_alerts, policy, grid)
     summary = snapshot.summary
     outbox = server_rows(services, snapshot, events)
     save_cycle(
@@ -167,8 +163,8 @@ def run_cycle(services: Services) -> Snapshot | None:
         len(events),
         seconds,
     )
-    # After the cycle is fully recorded: detection reads the window, never delays publication.
-    run_cascade_detection(services, snapshot)
+    # After the cycle is fully recorded: detection reads its grid, never delays publication.
+    run_cascade_detection(services, snapshot, grid)
     return snapshot
 
 

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from argus.catalogue import TARGETS, derive_targets
+from argus.catalogue import TARGETS
 from argus.drift import DriftAssessment, DriftThresholds, assess
 from argus.forecast.base import HasReference
+from argus.grid import step_of
 from argus.storage.drift import save_check
 from argus.storage.forecasts import realised_points
+from argus.window import bucket_start
 
 if TYPE_CHECKING:
     from argus.daemon.services import Services
@@ -38,10 +40,13 @@ def thresholds_of(services: Services) -> DriftThresholds:
 
 
 def recent_inputs(services: Services, since: datetime) -> dict[str, np.ndarray]:
-    """Each model input's values over the window, all servers together."""
-    rows = [r for r in services.window.rows() if r["timestamp"] >= since]
-    derived = [derive_targets(r) for r in rows]
-    return {t: np.array([d[t] for d in derived], dtype=float) for t in TARGETS}
+    """Each model input's values over the window since `since`, all servers together (NaN where
+    a server does not report it)."""
+    grid = services.window.grid()
+    first = step_of(since) + (bucket_start(since) != since)  # buckets starting at `since` on
+    inside = grid.observed & (grid.time_idx() >= first)[None, :]
+    values = grid.targets()[inside]  # (observed buckets, targets), server by server in time
+    return {t: values[:, i] for i, t in enumerate(TARGETS)}
 
 
 def run_drift_check(services: Services) -> DriftCheck | None:

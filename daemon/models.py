@@ -12,9 +12,8 @@ from argus.errors import ArgusError
 from argus.forecast.base import ForecastSet
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from argus.forecast.serving import ServingForecaster
+    from argus.grid import FleetGrid
 
 log = logging.getLogger("argus.models")
 
@@ -91,9 +90,10 @@ class ModelHolder:
         old, self._model = self._model, model
         return old
 
-    def forecast(self, frame: pd.DataFrame) -> ForecastSet:
-        """Run the current model; one forecast at a time (torch is configured single-threaded)."""
+    def forecast(self, grid: FleetGrid) -> ForecastSet:
+        """Run the current model on the window's grid; one forecast at a time (torch is
+        configured single-threaded)."""
         model = self._model
         with self._lock:
             self.forecast_runs += 1
-            return model.forecaster.predict(frame)
+            return model.forecaster.predict(grid)

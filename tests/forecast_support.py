@@ -9,6 +9,7 @@ import pandas as pd
 
 from argus.catalogue import METRIC_NAMES
 from argus.forecast.tft import TFTConfig
+from argus.window import FleetWindow
 
 BITBRAINS = Path(__file__).resolve().parents[2] / "shared/data/bitbrains/bitbrains_rnd_dev.csv.gz"
 NAMES = ("ppdb01", "ppweb01", "ppml01", "ppetl01")
@@ -50,3 +51,11 @@ def tiny_config(**overrides: object) -> TFTConfig:
     )
     base.update(overrides)
     return TFTConfig(**base)  # type: ignore[arg-type]
+
+
+def window_of(feed: pd.DataFrame, capacity: int = 2304) -> FleetWindow:
+    """A daemon's window holding a feed frame's samples (naive-UTC timestamps)."""
+    window = FleetWindow(capacity)
+    records = feed.astype(object).where(feed.notna(), None).to_dict("records")
+    window.add({**r, "timestamp": pd.Timestamp(r["timestamp"]).to_pydatetime()} for r in records)
+    return window

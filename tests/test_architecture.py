@@ -37,6 +37,17 @@ def imported_modules(path: Path) -> set[str]:
 MODEL_LIBRARIES = frozenset({"torch", "pytorch_forecasting", "lightning"})
 TFT_PACKAGE = "argus.forecast.tft"
 CORE_FORBIDDEN = frozenset({"flask", "flask_limiter", "waitress", "duckdb", "typer"})
+# The window is gridded once (argus.grid.FleetGrid, FleetWindow.grid()): the daemon and the
+# explanations read that grid and grid no frame of their own, except a backtest of the store.
+FRAME_GRIDDERS = frozenset(
+    {
+        "argus.forecast.frame.to_grid",
+        "argus.forecast.grid.bucket_frame",
+        "argus.cascade.from_frame",
+        "argus.cascade.cube.from_frame",
+    }
+)
+STORE_READERS = frozenset({"daemon/promotion.py"})
 
 
 def violations(path: Path, rel: Path) -> list[str]:
@@ -56,6 +67,10 @@ def violations(path: Path, rel: Path) -> list[str]:
         tft = sorted(n for n in names if n == TFT_PACKAGE or n.startswith(TFT_PACKAGE + "."))
         outer = [n for n in tft if not any(n.startswith(m + ".") for m in tft)]  # one per import
         found += [f"imports {n} outside argus.forecast" for n in outer]
+    reader = parts[0] == "daemon" or parts[:2] == ("argus", "explain")
+    if reader and rel.as_posix() not in STORE_READERS:
+        gridders = sorted(names & FRAME_GRIDDERS)
+        found += [f"grids a frame ({n}), not the window's grid" for n in gridders]
     return found
 
 
@@ -75,7 +90,8 @@ def core_files() -> list[Path]:
 
 def test_every_module_keeps_the_house_rules() -> None:
     """No bare cli/daemon/storage imports, SQL (DuckDB) only in storage/, no Flask, DuckDB or
-    typer in the core, torch & co. only in the TFT's package, which only argus.forecast imports."""
+    typer in the core, torch & co. only in the TFT's package, which only argus.forecast imports,
+    and the daemon and explanations read the window's grid rather than gridding frames."""
     broken = {str(rel): v for path, rel in shipped_files() if (v := violations(path, rel))}
     assert not broken, broken
     assert any(rel.parts[:3] == ("argus", "forecast", "tft") for _, rel in shipped_files())
@@ -106,6 +122,12 @@ def test_the_rules_catch_planted_violations(tmp_path: Path) -> None:
         "core imports flask",
     ]
     assert check("argus/x.py", "from daemon import app\n") == ["imports the bare package daemon"]
+    assert check("daemon/x.py", "from argus.forecast.frame import to_grid\n") == [
+        "grids a frame (argus.forecast.frame.to_grid), not the window's grid"
+    ]
+    assert check("argus/explain/x.py", "from argus.cascade import from_frame\n") == [
+        "grids a frame (argus.cascade.from_frame), not the window's grid"
+    ]
     # what the boundary allows
     assert check("argus/forecast/tft/x.py", "import torch\nfrom argus.forecast import base\n") == []
     assert check("argus/forecast/registry_x.py", "import argus.forecast.tft\n") == []

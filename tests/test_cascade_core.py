@@ -18,7 +18,7 @@ from argus.cascade import (
     detect,
     find_groups,
     from_frame,
-    from_rows,
+    from_grid,
     health_score,
     health_status,
     severity,
@@ -29,6 +29,7 @@ from argus.cascade.result import Cascade, CascadeResult
 from argus.cascade.rules import Group, consolidate
 from argus.simulate import Simulator
 from argus.simulate.dataset import block_frame
+from argus.window import FleetWindow
 
 DAY = STEPS_PER_DAY
 
@@ -261,21 +262,26 @@ def test_correlated_anomalies_that_began_hours_apart_are_not_one_cascade() -> No
     ]
 
 
-def test_rows_and_frames_give_the_same_cube() -> None:
+def test_the_window_grid_and_frames_give_the_same_cube() -> None:
     rows = [
         {"timestamp": datetime(2025, 1, 1, 0, 5 * i), "server_name": n, "profile": "Database"}
         | {m: float(i + k) for k, m in enumerate(TRACKED_METRICS)}
         for i in (0, 1, 3)
         for n in ("ppdb002", "ppdb001")
     ]
-    a = from_rows(rows, TRACKED_METRICS)
+    window = FleetWindow(capacity=100)
+    window.add(rows)
+    a = from_grid(window.grid(), TRACKED_METRICS)
     b = from_frame(pd.DataFrame(rows), TRACKED_METRICS)
     assert a.servers == b.servers == ("ppdb001", "ppdb002") and a.steps == 4  # the gap is a row
+    assert a.profiles == b.profiles == ("Database", "Database")
     assert np.isnan(a.values[2]).all()
-    np.testing.assert_array_equal(np.nan_to_num(a.values), np.nan_to_num(b.values))
+    np.testing.assert_array_equal(a.values, b.values)
     np.testing.assert_array_equal(a.times, b.times)
-    c = from_rows(rows[::-1], TRACKED_METRICS)  # row order does not matter
-    np.testing.assert_array_equal(np.nan_to_num(c.values), np.nan_to_num(a.values))
+    reversed_window = FleetWindow(capacity=100)
+    reversed_window.add(rows[::-1])  # arrival order does not matter
+    c = from_grid(reversed_window.grid(), TRACKED_METRICS)
+    np.testing.assert_array_equal(c.values, a.values)
     np.testing.assert_array_equal(c.times, a.times)
 
 

@@ -12,7 +12,7 @@ from argus.daemon.app import create_app
 from argus.daemon.models import ServingModel
 from argus.daemon.service import build_services
 from argus.daemon.ui.session import COOKIE_NAME, CSRF_HEADER, session_secret
-from argus.forecast.baseline import SeasonalNaive
+from argus.forecast.serving import ServingForecaster
 from argus.simulate.demo import DemoOptions, banner
 from tests.factories import TEST_KEY, make_batch
 
@@ -133,7 +133,7 @@ def test_an_opaque_origin_cannot_log_in(anon_client: FlaskClient) -> None:
 def test_login_guesses_are_rate_limited(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "home")  # rate limits on, as the daemon runs
     settings.home.mkdir(parents=True)
-    services = build_services(settings, TEST_KEY, ServingModel(SeasonalNaive(), None))
+    services = build_services(settings, TEST_KEY, ServingModel(ServingForecaster(None), None))
     try:
         client = create_app(services).test_client()
         answers = [_login(client, f"guess-{i:02d}-xxxxxxxx") for i in range(11)]

@@ -19,7 +19,7 @@ from argus.forecast.serving import ServingForecaster
 from argus.risk import assess_server
 from argus.simulate import Simulator
 from argus.simulate.dataset import block_frame
-from tests.forecast_support import synthetic_fleet
+from tests.forecast_support import synthetic_fleet, window_of
 
 LEAKY = "ppdb001"
 
@@ -84,7 +84,7 @@ def test_cache_is_bounded_and_keyed() -> None:
 
 def test_fallback_occlusion_ranks_memory_first_for_a_leak() -> None:
     frame = leak_frame()
-    found = explain_server(ServingForecaster(None), frame, LEAKY)
+    found = explain_server(ServingForecaster(None), window_of(frame).grid(), LEAKY)
     # the leak is steep enough for the drift override (argus.forecast.trend)
     assert found.model == "baseline+trend" and found.method == "occlusion"
     top = found.top_features[0]
@@ -102,7 +102,7 @@ def test_fallback_occlusion_ranks_memory_first_for_a_leak() -> None:
 def test_memory_counterfactual_equals_a_direct_reprediction() -> None:
     frame = leak_frame()
     forecaster = ServingForecaster(None)
-    found = explain_server(forecaster, frame, LEAKY)
+    found = explain_server(forecaster, window_of(frame).grid(), LEAKY)
     assert found.risk.risk_score == direct_risk(forecaster, frame, LEAKY)
     memory = next(c for c in found.counterfactuals if c.key == "reduce_memory")
     assert memory.helps and memory.risk_after < memory.risk_before
@@ -115,7 +115,7 @@ def test_memory_counterfactual_equals_a_direct_reprediction() -> None:
 
 def test_a_healthy_server_raises_nothing_alarming() -> None:
     frame = synthetic_fleet(servers=1, days=2.5, seed=1)
-    found = explain_server(ServingForecaster(None), frame, "ppdb01")
+    found = explain_server(ServingForecaster(None), window_of(frame).grid(), "ppdb01")
     assert found.risk.risk_score < 50
     assert not any(c.helps for c in found.counterfactuals)
     assert all(abs(c.change) < 1.0 for c in found.counterfactuals)
@@ -140,13 +140,13 @@ def test_tft_weights_come_from_interpret_output(tiny_tft) -> None:
     from argus.forecast.tft.dataset import prediction_frame
 
     frame = leak_frame()
-    found = explain_server(tiny_tft, frame, LEAKY)
+    found = explain_server(tiny_tft, window_of(frame).grid(), LEAKY)
     # the leak is past the point where the drift override takes over memory (argus.forecast.trend)
     assert found.model == "tft:tiny+trend" and found.method == "tft_variable_selection"
     assert sum(f.raw for f in found.features) == pytest.approx(1.0, abs=1e-4)
     assert found.features[0].importance == 1.0
     assert [f.raw for f in found.features] == [
-        f.raw for f in explain_server(tiny_tft, frame, LEAKY).features
+        f.raw for f in explain_server(tiny_tft, window_of(frame).grid(), LEAKY).features
     ]
     # pytorch-forecasting's own path: predict(mode="raw", return_x=True) + interpret_output
     network = tiny_tft.model.network
@@ -166,7 +166,7 @@ def test_tft_weights_come_from_interpret_output(tiny_tft) -> None:
 
 def test_tft_counterfactual_equals_a_direct_reprediction(tiny_tft) -> None:
     frame = leak_frame()
-    found = explain_server(tiny_tft, frame, LEAKY)
+    found = explain_server(tiny_tft, window_of(frame).grid(), LEAKY)
     assert found.risk.risk_score == pytest.approx(direct_risk(tiny_tft, frame, LEAKY), abs=0.1)
     memory = next(
         (c for c in found.counterfactuals if c.key == "reduce_memory"), None

@@ -125,7 +125,7 @@ def test_extra_fields_are_ignored_and_zones_converted(client, services) -> None:
     rec = make_record(ts="2025-01-15T12:00:00+02:00", collector="node-exporter", disk_io_mb_s=3.5)
     code, _ = post(client, {"records": [rec]})
     assert code == 200
-    (row,) = services.window.rows()
+    (row,) = services.window.grid().latest_rows().values()
     assert row["timestamp"].isoformat() == "2025-01-15T10:00:00"
     assert row["disk_io_mb_s"] == 3.5
     assert row["profile"] == "Database"

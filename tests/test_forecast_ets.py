@@ -13,7 +13,15 @@ from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from argus.forecast import registry
 from argus.forecast.artifacts import load_model, read_metadata
-from argus.forecast.base import Configurable, HasReference, Interpretable, TrainOptions
+from argus.forecast.base import (
+    Calibrated,
+    Configurable,
+    HasMetadata,
+    HasReference,
+    Interpretable,
+    PredictsBuckets,
+    TrainOptions,
+)
 from argus.forecast.baseline import SeasonalNaive
 from argus.forecast.ets import _INIT_STEPS, ETSForecaster, forecast_paths, smooth
 from argus.forecast.training import train_model
@@ -83,6 +91,8 @@ def test_a_saved_ets_model_loads_with_its_parameters_and_protocols(tmp_path) -> 
     assert isinstance(loaded, ETSForecaster) and loaded.params == meta["parameters"]
     assert isinstance(loaded, Configurable) and isinstance(loaded, HasReference)
     assert not isinstance(loaded, Interpretable)  # /explain uses occlusion for it
+    assert isinstance(loaded, PredictsBuckets) and isinstance(loaded, HasMetadata)
+    assert not isinstance(loaded, Calibrated)  # served with the model's own bands
     assert loaded.reference_statistics() == result.metadata["reference"]
     in_memory = registry.get("ets").create({"fit_servers": 2})
     in_memory.fit(fleet, options=TrainOptions())  # train_model's defaults: the same parameters

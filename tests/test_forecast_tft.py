@@ -13,7 +13,15 @@ import pytest
 from argus.catalogue import TARGETS
 from argus.errors import InvalidInputError
 from argus.forecast import artifacts
-from argus.forecast.base import HORIZON, TrainOptions
+from argus.forecast.base import (
+    HORIZON,
+    Calibrated,
+    HasMetadata,
+    HasReference,
+    Interpretable,
+    PredictsBuckets,
+    TrainOptions,
+)
 from argus.forecast.public_data import bitbrains_feed
 from argus.forecast.tft import TFTForecaster
 from argus.forecast.training import train_model
@@ -44,6 +52,8 @@ def test_trained_model_reloads_to_identical_future_forecasts(
     first = artifacts.load_current(models_dir)
     again = artifacts.load_model(models_dir, "tiny")
     assert first is not None and first.name == "tft:tiny"
+    for protocol in (PredictsBuckets, Calibrated, HasMetadata, HasReference, Interpretable):
+        assert isinstance(first, protocol), protocol  # what serving, drift and /explain use
     a, b = first.predict(fleet), again.predict(fleet)
     np.testing.assert_array_equal(a.values, b.values)
     assert a.servers == ("ppdb01", "ppetl01", "ppml01") or set(a.servers) == set(

@@ -14,9 +14,10 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from argus.cascade import TRACKED_METRICS, from_rows
+from argus.cascade import TRACKED_METRICS, from_grid
 from argus.daemon.cascade_job import detect_and_publish
 from argus.daemon.cycle import run_cycle
 from argus.daemon.retention import purge_expired
@@ -85,13 +86,15 @@ def test_one_old_record_cannot_stretch_the_grids_of_a_cycle(client, services) ->
     assert client.post("/feed/data", json={"records": [old]}).status_code == 200
     assert client.post("/feed/data", json={"records": make_batch(3, 150)}).status_code == 200
     steps = services.settings.window_steps
-    rows = services.window.rows()
-    assert min(r["timestamp"] for r in rows) >= BASE_TIME
+    grid = services.window.grid()  # what the cycle, detection, drift and /explain read
+    assert grid.servers == ("ppweb000", "ppweb001", "ppweb002")  # "0" has no bucket inside
+    assert grid.steps == 150 <= steps
+    assert grid.timestamps()[0] >= np.datetime64(BASE_TIME)
+    assert services.window.grid(only="0").steps == 0  # its one bucket is outside the window
+    assert from_grid(grid, TRACKED_METRICS).steps == 150
     assert run_cycle(services) is not None
     view = detect_and_publish(services)
     assert view is not None and view.result.total_servers == 3
-    raw = [{"timestamp": datetime(2000, 1, 1), "server_name": "0", "profile": "Generic"}, *rows]
-    assert from_rows(raw, TRACKED_METRICS, steps).steps <= steps
     # Retention: the one old sample is a small share, so it goes; a large share waits.
     services.settings = services.settings.model_copy(update={"retention_max_share": 0.001})
     refused = purge_expired(services)

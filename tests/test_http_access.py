@@ -12,7 +12,7 @@ from argus.config import Settings
 from argus.daemon.app import create_app
 from argus.daemon.models import ServingModel
 from argus.daemon.service import build_services
-from argus.forecast.baseline import SeasonalNaive
+from argus.forecast.serving import ServingForecaster
 from tests.factories import TEST_KEY
 
 UNAUTHORIZED = {"detail": "Invalid or missing API key", "status": 401}
@@ -25,7 +25,7 @@ def make_client(tmp_path: Path) -> Iterator:
 
     def build(**overrides: object) -> FlaskClient:
         settings = Settings(home=tmp_path / f"home{len(opened)}", **overrides)  # type: ignore[arg-type]
-        services = build_services(settings, TEST_KEY, ServingModel(SeasonalNaive(), None))
+        services = build_services(settings, TEST_KEY, ServingModel(ServingForecaster(None), None))
         opened.append(services)
         return create_app(services).test_client()
 

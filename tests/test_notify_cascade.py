@@ -15,7 +15,7 @@ from argus.daemon.models import ServingModel
 from argus.daemon.notify_job import notify_job
 from argus.daemon.service import build_services
 from argus.daemon.services import Services
-from argus.forecast.baseline import SeasonalNaive
+from argus.forecast.serving import ServingForecaster
 from argus.notify.webhook import SIGNATURE_HEADER
 from argus.simulate import Simulator
 from argus.storage.notify import pending_counts
@@ -33,7 +33,7 @@ def hook() -> Iterator[WebhookReceiver]:
 @pytest.fixture
 def notifying(tmp_path: Path, hook: WebhookReceiver) -> Iterator[Services]:
     settings = Settings(home=tmp_path / "home", rate_limits_enabled=False, webhook_url=hook.url)
-    services = build_services(settings, TEST_KEY, ServingModel(SeasonalNaive(), None))
+    services = build_services(settings, TEST_KEY, ServingModel(ServingForecaster(None), None))
     yield services
     services.store.close()
 

@@ -86,8 +86,6 @@ def test_missing_targets_get_no_forecast_and_reported_cores_set_load_thresholds(
 
 
 def test_the_tft_forecasts_a_server_that_never_sends_disk_or_iowait(tiny_model) -> None:
-    import pandas as pd
-
     from argus.forecast.artifacts import load_model
     from argus.window import FleetWindow
 
@@ -97,7 +95,7 @@ def test_the_tft_forecasts_a_server_that_never_sends_disk_or_iowait(tiny_model) 
         for i in range(200)
         for r in (host_record("gen-small", 0), make_record("gen-full"))
     )
-    forecast = load_model(tiny_model, "tiny").predict(pd.DataFrame(window.rows()))
+    forecast = load_model(tiny_model, "tiny").predict(window.grid().frame())
     assert set(forecast.servers) == {"gen-small", "gen-full"}
     assert np.isfinite(forecast.values).all()  # the missing inputs poisoned nothing
     assert forecast.model_of("gen-small").startswith("tft")

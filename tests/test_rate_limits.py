@@ -8,13 +8,13 @@ from argus.config import Settings
 from argus.daemon.app import create_app
 from argus.daemon.models import ServingModel
 from argus.daemon.service import build_services
-from argus.forecast.baseline import SeasonalNaive
+from argus.forecast.serving import ServingForecaster
 from tests.factories import TEST_KEY, make_record
 
 
 def test_feed_limit_answers_429_with_retry_after(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, rate_limits_enabled=True)
-    services = build_services(settings, TEST_KEY, ServingModel(SeasonalNaive(), None))
+    services = build_services(settings, TEST_KEY, ServingModel(ServingForecaster(None), None))
     try:
         client = create_app(services).test_client()
         headers = {"X-API-Key": TEST_KEY}

@@ -8,7 +8,7 @@ from argus.cascade.bands import (
     health_status,
     severity,
 )
-from argus.cascade.cube import MetricCube, from_frame, from_rows
+from argus.cascade.cube import MetricCube, from_frame, from_grid
 from argus.cascade.detector import (
     detect,
     earlier_signals,
@@ -32,7 +32,7 @@ __all__ = [
     "earlier_signals",
     "find_groups",
     "from_frame",
-    "from_rows",
+    "from_grid",
     "health_score",
     "health_status",
     "result_from_findings",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -30,8 +30,13 @@ from argus.explain.scenarios import (
     variant_name,
 )
 from argus.forecast.base import ForecastSet, Interpretable, NetworkWeights
-from argus.forecast.frame import grid_to_feed, to_grid
+from argus.forecast.frame import grid_to_feed
+from argus.forecast.grid import buckets_of
 from argus.risk import ServerRisk, assess_server
+
+if TYPE_CHECKING:
+    from argus.forecast.serving import ServingForecaster
+    from argus.grid import FleetGrid
 
 TOP_FEATURES = 5
 ATTENTION_METHOD = "tft_attention"
@@ -70,7 +75,7 @@ class Explanation:
         return self.features[:TOP_FEATURES]
 
 
-def _interpreted(forecaster: Any, grid: pd.DataFrame) -> bool:
+def _interpreted(forecaster: ServingForecaster, grid: pd.DataFrame) -> bool:
     """Whether the served model can say what it weighed for this server (else: occlusion only)."""
     model = forecaster.model
     return isinstance(model, Interpretable) and model.interprets(grid)
@@ -124,17 +129,18 @@ def _attention(
 
 
 def _run(
-    forecaster: Any, batch: pd.DataFrame, server: str, interpreted: bool
+    forecaster: ServingForecaster, batch: pd.DataFrame, server: str, interpreted: bool
 ) -> tuple[ForecastSet, NetworkWeights | None]:
     """Serve every variant as the server itself would be (its learnt weights and bands)."""
     feed = grid_to_feed(batch)
     state_of = {str(name): server for name in batch["server"].unique()}
     forecast = forecaster.forecast(feed, state_of=state_of)
-    if not interpreted:
+    model = forecaster.model
+    if not interpreted or not isinstance(model, Interpretable):
         return forecast, None
     # the interpretation needs the real server's window only (the variants were served above)
     own = batch[batch["server"].astype(str) == server]
-    return forecast, forecaster.model.interpret(own, server)
+    return forecast, model.interpret(own, server)
 
 
 def _variants(
@@ -167,8 +173,8 @@ def _occlusion_features(
 
 
 def explain_server(
-    forecaster: Any,
-    history: pd.DataFrame,
+    forecaster: ServingForecaster,
+    history: FleetGrid,
     server: str,
     profile: str | None = None,
     *,
@@ -176,7 +182,8 @@ def explain_server(
     cores: int | None = None,
     metrics: Collection[str] | None = None,
 ) -> Explanation:
-    """Explain the forecast and risk of `server` from its feed-schema `history`.
+    """Explain the forecast and risk of `server` from `history`, the window's grid (of that
+    server, up to the prediction cycle explained).
 
     `forecaster` is the serving model (a `ServingForecaster`). One batched serving run
     forecasts the real history, every counterfactual scenario and every occluded copy; risk
@@ -186,7 +193,8 @@ def explain_server(
     the cycle did: the server's reported CPU count, and only the targets it reports.
     """
     started = time.perf_counter()
-    grid = to_grid(history[history["server_name"].astype(str) == server])
+    own = history.select({server})
+    grid = buckets_of(own, own.steps).frame()  # its whole history as the forecasters read it
     if grid.empty:
         raise ValueError(f"no history for server {server!r}")
     profile = profile or str(grid["profile"].iloc[-1])

@@ -1,6 +1,7 @@
 """What every forecaster returns and promises: `ForecastSet`, the `Forecaster` protocol and the
 optional protocols a model kind may implement (`Interpretable` for /explain, `HasReference` for
-drift, `Configurable` for training a like-for-like candidate).
+drift, `Configurable` for training a like-for-like candidate, `PredictsBuckets` for serving from
+the grid the serving layer built, `Calibrated` and `HasMetadata` for what training recorded).
 
 Numpy only, so the risk engine, explanations and the daemon read forecasts and interpretations
 without importing torch. Callers test the optional protocols with `isinstance`.
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     import pandas as pd
+
+    from argus.forecast.grid import Buckets
 
 # The time cap bounds a whole training: the model's own fit gets this share of it, the rest
 # goes to the calibration and scoring that follow (the TFT: 20 s after the network's 135 s on
@@ -236,6 +239,39 @@ class HasReference(Protocol):
 
 
 @runtime_checkable
+class PredictsBuckets(Protocol):
+    """A model that forecasts from the serving layer's grid (no second gridding of the window)."""
+
+    @property
+    def history_steps(self) -> int:
+        """Buckets of history a forecast reads (the serving layer grids at least this many)."""
+        ...
+
+    def predict_buckets(self, buckets: Buckets) -> ForecastSet | None:
+        """The model's own forecasts of the servers it serves among `buckets` (gridded with at
+        least `history_steps`), without a fallback; None where it serves none this way (the
+        serving layer then calls `predict`)."""
+        ...
+
+
+@runtime_checkable
+class Calibrated(Protocol):
+    """A model with a training-time calibration record (blend prior, band spread factors)."""
+
+    @property
+    def calibration(self) -> dict[str, Any] | None:
+        """The record (`argus.forecast.calibration`); None when it has none."""
+        ...
+
+
+@runtime_checkable
+class HasMetadata(Protocol):
+    """A model loaded from the models directory, with its metadata.json."""
+
+    metadata: dict[str, Any]
+
+
+@runtime_checkable
 class Trainable(Protocol):
     """A model kind `argus train` trains and the models directory keeps (see the registry)."""
 
@@ -276,13 +312,16 @@ __all__ = [
     "HORIZON",
     "QUANTILES",
     "TARGETS",
+    "Calibrated",
     "Configurable",
     "FitReport",
     "ForecastSet",
     "Forecaster",
+    "HasMetadata",
     "HasReference",
     "Interpretable",
     "NetworkWeights",
+    "PredictsBuckets",
     "Trainable",
     "ProgressFn",
     "TrainOptions",

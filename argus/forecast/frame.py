@@ -88,7 +88,13 @@ def _derive_targets(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_grid(frame: pd.DataFrame) -> pd.DataFrame:
-    """Bucket a feed-schema frame onto the 5-minute grid (means per bucket) with the targets."""
+    """Bucket a feed-schema frame onto the 5-minute grid (means per bucket) with the targets.
+
+    For data that arrives as a long frame: training, calibration and backtests read a file or
+    the store, never the live window. The daemon's window is gridded once per reader as a
+    `argus.grid.FleetGrid` (`FleetWindow.grid()`); `argus.forecast.grid.Buckets.frame` gives
+    this same frame from it where pandas is wanted (explanations).
+    """
     missing = {"timestamp", "server_name"} - set(frame.columns)
     if missing:
         raise InvalidInputError(f"frame lacks column(s): {', '.join(sorted(missing))}")

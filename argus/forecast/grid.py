@@ -1,8 +1,9 @@
 """The fleet on the 5-minute grid as numpy arrays: what every forecaster and the serving layer read.
 
-`bucket_frame` turns a feed-schema frame into per-server bucket means (gaps stay gaps), equal to
-`frame.to_grid` row for row, without pandas' per-group work: it is the gridding on the
-prediction path of every model kind.
+`buckets_of` takes a forecaster's `Buckets` from the window's `FleetGrid` (the daemon's path: the
+window is gridded once). `bucket_frame` does the same for a feed-schema frame (a model's own
+`predict(frame)`, files, explanations' what-if copies), equal to `frame.to_grid` row for row,
+without pandas' per-group work.
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ import pandas as pd
 
 from argus.catalogue import TARGETS, profile_for
 from argus.errors import InvalidInputError
-from argus.forecast.frame import STEP_NS, TARGET_FIELDS, ServerSeries, _naive_utc, target_array
+from argus.forecast.frame import (
+    STEP_NS,
+    TARGET_FIELDS,
+    ServerSeries,
+    _naive_utc,
+    steps_to_timestamps,
+    target_array,
+)
+from argus.grid import FIELDS, FleetGrid
 
 # ---------------------------------------------------------------------------------------------
 # Gridding: the feed frame as per-server dense arrays (what to_grid + trim_history give)
@@ -46,6 +55,22 @@ class Buckets:
         pos = self.time_idx - (last[server] - length + 1)
         out[np.where(pos >= 0, server * length + pos, n * length)] = self.values
         return out[:-1].reshape(n, length, self.values.shape[1])
+
+    def frame(self) -> pd.DataFrame:
+        """The buckets as a grid frame (`frame.GRID_COLUMNS`), equal to what `to_grid` gives
+        for the same samples."""
+        server = np.repeat(np.arange(len(self.names)), self.counts())
+        out = pd.DataFrame(
+            {
+                "server": np.asarray(self.names, dtype=object)[server],
+                "profile": np.asarray(self.profiles, dtype=object)[server],
+                "time_idx": self.time_idx,
+                "timestamp": steps_to_timestamps(self.time_idx),
+            }
+        )
+        for t, target in enumerate(TARGETS):
+            out[target] = self.values[:, t]
+        return out
 
     def series(self, server: int) -> ServerSeries:
         """One server as the dense array the baseline forecasters read (NaN in gaps)."""
@@ -141,6 +166,27 @@ def bucket_frame(frame: pd.DataFrame, history_steps: int) -> Buckets:
         profiles=_profiles(frame, rows, codes, names),
         starts=starts,
         time_idx=tidx[firsts],
+        values=filled,
+    )
+
+
+def buckets_of(grid: FleetGrid, history_steps: int) -> Buckets:
+    """`bucket_frame` of the grid's observed buckets: each server's buckets of its last
+    `history_steps + 1` steps, the targets derived from the bucket means and filled alike."""
+    last = grid.last_steps()
+    keep = grid.observed & (grid.time_idx()[None, :] >= (last - history_steps)[:, None])
+    srv, col = np.nonzero(keep)  # server-major, in time order: the order Buckets keeps
+    picked = grid.values[srv, col]
+    values = target_array({f: picked[:, FIELDS.index(f)] for f in TARGET_FIELDS}, len(srv))
+    starts = np.searchsorted(srv, np.arange(len(grid.servers) + 1))
+    filled = _segment_fill(values, starts, reverse=False)
+    filled = _segment_fill(filled, starts, reverse=True)
+    filled[~np.isfinite(filled)] = 0.0
+    return Buckets(
+        names=grid.servers,
+        profiles=grid.profiles,
+        starts=starts,
+        time_idx=grid.first + col.astype(np.int64),
         values=filled,
     )
 

@@ -32,15 +32,19 @@ from argus.forecast.base import (
     BASELINE_MODEL,
     HORIZON,
     QUANTILES,
+    Calibrated,
     Forecaster,
     ForecastSet,
+    HasMetadata,
+    PredictsBuckets,
     TrainOptions,
     finish_values,
 )
 from argus.forecast.calibration import apply_spread_factors, blend_of
 from argus.forecast.frame import DAY_STEPS, steps_to_timestamps
-from argus.forecast.grid import Buckets, bucket_frame
+from argus.forecast.grid import Buckets, bucket_frame, buckets_of
 from argus.forecast.trend import TrendRule, apply_trends_to, history_steps
+from argus.grid import FleetGrid
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,36 +91,39 @@ class ServingForecaster:
     @property
     def metadata(self) -> dict[str, Any]:
         """The model's metadata.json (reference statistics for drift, scores, ...)."""
-        found = getattr(self.model, "metadata", None)
-        return found if isinstance(found, dict) else {}
+        return self.model.metadata if isinstance(self.model, HasMetadata) else {}
 
     @property
     def calibration(self) -> dict[str, Any] | None:
         """The model's training-time calibration record (blend prior, spread factors)."""
-        found = getattr(self.model, "calibration", None)
-        return found if isinstance(found, dict) else None
+        return self.model.calibration if isinstance(self.model, Calibrated) else None
 
     def fit(self, frame: pd.DataFrame, *, options: TrainOptions | None = None) -> Any:
         """Train the model (serving itself learns online, from `predict`)."""
         return None if self.model is None else self.model.fit(frame, options=options)
 
-    def predict(self, frame: pd.DataFrame) -> ForecastSet:
+    def predict(self, frame: pd.DataFrame | FleetGrid) -> ForecastSet:
         """Forecast every server of `frame`, learning from the actuals seen since last time."""
         return self.forecast(frame, learn=True)
 
     def forecast(
         self,
-        frame: pd.DataFrame,
+        frame: pd.DataFrame | FleetGrid,
         *,
         learn: bool = False,
         state_of: Mapping[str, str] | None = None,
     ) -> ForecastSet:
-        """Serve `frame`'s servers; `state_of` maps a server to the one whose learnt weights
-        and band factors it uses (an explanation's modified copies use the real server's)."""
+        """Serve the servers of `frame` (the window's grid, or a feed-schema frame); `state_of`
+        maps a server to the one whose learnt weights and band factors it uses (an
+        explanation's modified copies use the real server's)."""
         trend_steps = 0 if self.trend is None else history_steps(self.trend)
         own = max(combine.history_steps(), trend_steps, DAY_STEPS)
-        length = max(own, int(getattr(self.model, "history_steps", 0)))
-        buckets = bucket_frame(frame, length)
+        model = self.model
+        length = max(own, model.history_steps if isinstance(model, PredictsBuckets) else 0)
+        if isinstance(frame, FleetGrid):
+            buckets = buckets_of(frame, length)
+        else:
+            buckets = bucket_frame(frame, length)
         names = buckets.names
         recent = buckets.recent(own)
         last = buckets.time_idx[buckets.starts[1:] - 1]
@@ -154,7 +161,7 @@ class ServingForecaster:
         return self.quantiles.index(q)
 
     def _model_forecast(
-        self, frame: pd.DataFrame, buckets: Buckets
+        self, frame: pd.DataFrame | FleetGrid, buckets: Buckets
     ) -> tuple[np.ndarray | None, np.ndarray]:
         """(n, T, H, Q) the model's calibrated quantiles in `buckets`' order (NaN where it did
         not serve a server) and which servers it served."""
@@ -162,10 +169,10 @@ class ServingForecaster:
         if self.model is None or n == 0:
             return None, np.zeros(n, dtype=bool)
         # a model that reads the grid itself is handed the one built here (no second gridding)
-        predict_buckets = getattr(self.model, "predict_buckets", None)
-        fs = predict_buckets(buckets) if predict_buckets is not None else None
+        model = self.model
+        fs = model.predict_buckets(buckets) if isinstance(model, PredictsBuckets) else None
         if fs is None:
-            fs = self.model.predict(frame)
+            fs = model.predict(frame.frame() if isinstance(frame, FleetGrid) else frame)
         out = np.full((n, len(TARGETS), self.horizon, len(self.quantiles)), np.nan)
         served = np.zeros(n, dtype=bool)
         values = apply_spread_factors(fs.values, self.calibration, fs.quantiles, fs.targets)

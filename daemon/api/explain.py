@@ -147,8 +147,6 @@ def _not_ready(services: Services) -> Response:
 
 
 def explain(server_name: str) -> Response:
-    import pandas as pd  # the route module stays light to import
-
     services: Services = current_app.extensions["argus"]
     snapshot = services.snapshot
     if snapshot is None:
@@ -162,13 +160,13 @@ def explain(server_name: str) -> Response:
         with cache.compute_lock:
             body = cache.get(key)  # another request may have computed it meanwhile
             if body is None:
-                rows = services.window.server_rows(server_name, until=snapshot.data_time)
-                if not rows:  # evicted from the window since the cycle
+                grid = services.window.grid(only=server_name, until=snapshot.data_time)
+                if not grid.servers:  # evicted from the window since the cycle
                     raise NotFoundError(f"no history left for server {server_name!r}")
                 forecaster = services.models.current.forecaster
                 found = explain_server(
                     forecaster,
-                    pd.DataFrame(rows),
+                    grid,
                     server_name,
                     snapshot.profiles[server_name],
                     cores=snapshot.facts[server_name].cpu_cores,

@@ -6,10 +6,11 @@ a chart can draw the last day next to the forecast of /predictions/current.
 
 from __future__ import annotations
 
+import numpy as np
 from flask import Response, current_app
 from pydantic import BaseModel, Field
 
-from argus.catalogue import TARGETS, derive_targets
+from argus.catalogue import TARGETS
 from argus.daemon.api.history import RangeQuery
 from argus.daemon.routing import SERVER_NAME_SCHEMA, Route, query_args, respond
 from argus.daemon.services import Services
@@ -41,11 +42,13 @@ def server_metrics(server_name: str) -> Response:
     profiles = services.window.servers()
     if server_name not in profiles:
         raise NotFoundError(f"unknown server {server_name!r}")
-    rows = services.window.server_rows(server_name)
+    grid = services.window.grid(only=server_name)
     end = services.window.latest or services.clock()
     start = range_start(end, query.time_range)
-    rows = [r for r in rows if start <= r["timestamp"] <= end]
-    values = [derive_targets(r) for r in rows]
+    stamps = grid.timestamps().astype("datetime64[us]").astype(object)  # datetimes
+    seen = grid.observed[0] if grid.servers else np.zeros(0, dtype=bool)
+    cols = [int(c) for c in np.flatnonzero(seen) if start <= stamps[c] <= end]
+    values = grid.targets()[0, cols].T.tolist() if cols else [[] for _ in TARGETS]
     return respond(
         ServerMetricsBody(
             server_name=server_name,
@@ -53,8 +56,8 @@ def server_metrics(server_name: str) -> Response:
             profile=profiles[server_name],
             start=start,
             end=end,
-            timestamps=[r["timestamp"] for r in rows],
-            targets={t: [_rounded(v[t]) for v in values] for t in TARGETS},
+            timestamps=[stamps[c] for c in cols],
+            targets={t: [_rounded(v) for v in values[i]] for i, t in enumerate(TARGETS)},
         )
     )
 
@@ -73,5 +76,5 @@ ROUTES = (
 )
 
 
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(float(value), 2)
+def _rounded(value: float) -> float | None:
+    return None if value != value else round(value, 2)  # NaN: the server does not report it
