@@ -50,7 +50,7 @@ class TrendRule:
     # The reference day ends this many steps (3 h) before the last sample, so that the
     # incident's own start is not its reference.
     reference_gap: int = 36
-    workload_margin: float = 1.3  # "steeper": by at least this factor (chosen on sim seeds 3-4)
+    workload_margin: float = 1.5  # "steeper": by at least this factor
     # A workload climb is short-lived (it ends or saturates): its line is followed for 2 hours
     # and then held, so an hour's climb from a low level does not become a breach at 8 hours.
     workload_hold: int = 24
