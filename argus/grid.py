@@ -1,8 +1,9 @@
 """FleetGrid: the window's servers on one 5-minute grid, as numpy arrays.
 
-`FleetWindow.grid()` builds it once per prediction cycle (forecasting takes its buckets from it,
-`argus.forecast.grid.buckets_of`, then cascade detection its cube, `argus.cascade.cube.from_grid`),
-once per drift check (its input values) and once per explanation (one server's history).
+`FleetWindow.grid()` builds it for each reader: the prediction cycle (forecasting takes its
+buckets from it, `argus.forecast.grid.buckets_of`), cascade detection right after (its cube,
+`argus.cascade.cube.from_grid`; a second read re-averages only the buckets touched since), each
+drift check (its input values) and each explanation (one server's history).
 A grid never reaches further back than the window (`FleetWindow.horizon`).
 """
 

@@ -33,7 +33,6 @@ from argus.storage.cascades import (
 if TYPE_CHECKING:
     from argus.daemon.cycle import Snapshot
     from argus.daemon.services import Services
-    from argus.grid import FleetGrid
 
 log = logging.getLogger("argus.cascade")
 
@@ -153,15 +152,13 @@ def episode_gap(cfg: CascadeSettings) -> timedelta:
 
 
 def detect_and_publish(
-    services: Services, cfg: CascadeSettings | None = None, grid: FleetGrid | None = None
+    services: Services, cfg: CascadeSettings | None = None
 ) -> CascadeView | None:
-    """Detect over the window (`grid`: the cycle's grid of it, else a new one), file the
-    cascades under their episodes (a new one stored, an ongoing one updated), publish the
-    view; None: no data."""
+    """Detect over the window's grid, file the cascades under their episodes (a new one
+    stored, an ongoing one updated), publish the view; None: no data."""
     cfg = cfg or cascade_settings(services)
     started = time.perf_counter()
-    grid = grid if grid is not None else services.window.grid()
-    result = detect(from_grid(grid, TRACKED_METRICS), cfg)
+    result = detect(from_grid(services.window.grid(), TRACKED_METRICS), cfg)
     if result is None:
         return None
     previous = services.cascade
@@ -179,13 +176,11 @@ def detect_and_publish(
     return view
 
 
-def run_cascade_detection(
-    services: Services, snapshot: Snapshot, grid: FleetGrid | None = None
-) -> CascadeView | None:
-    """Run detection after a prediction cycle (on its `grid`); a failure is logged and never
-    reaches the cycle."""
+def run_cascade_detection(services: Services, snapshot: Snapshot) -> CascadeView | None:
+    """Run detection after a prediction cycle; a failure is logged and never reaches the
+    cycle."""
     try:
-        view = detect_and_publish(services, grid=grid)
+        view = detect_and_publish(services)
     except Exception:
         log.exception(
             "cascade detection failed at %s; the last result keeps serving", snapshot.data_time
