@@ -2,9 +2,9 @@
 
 `ServingForecaster` (with no model, or with a saved model) is called every 30 minutes of data
 time, as often as the daemon's cycles record forecasts for scoring, and its forecasts from
-origins every 6 hours are scored at 1 h and 8 h against naive and seasonal naive on the same
-points: relative MASE (median over servers of each server's MASE, served / the better
-baseline) and P10-P90 coverage. Values are clipped to 0-100 as the feed requires.
+origins every hour (`--score-every`) are scored at 1 h and 8 h against naive and seasonal
+naive on the same points: relative MASE (median over servers of each server's MASE, served /
+the better baseline) and P10-P90 coverage. Values are clipped to 0-100 as the feed requires.
 
 This is for tuning on tuning data (Bitbrains July, ASD's unlabelled days); what users get is
 measured through the daemon by bench/served_accuracy.py. Run from the repository root:
