@@ -97,6 +97,9 @@ class Settings(BaseModel):
     )
     retrain_epochs: int = Field(default=10, ge=1, description="epochs of a triggered training")
     retrain_max_minutes: float = Field(default=30.0, gt=0, description="time cap of a training")
+    retrain_patience: int = Field(
+        default=4, ge=1, description="epochs without validation improvement before it stops early"
+    )
     cascade_anomaly_z: float = Field(
         default=4.0, gt=0, description="robust z-score at which a server-metric is anomalous"
     )

@@ -127,6 +127,15 @@ def train(
             "calibration are learnt.",
         ),
     ] = 10.0,
+    patience: Annotated[
+        int,
+        typer.Option(
+            envvar="ARGUS_PATIENCE",
+            min=1,
+            help="Epochs without improvement on the validation part (the last 15 % of the time "
+            "range) before training stops early.",
+        ),
+    ] = 4,
     seed: Annotated[int, typer.Option(envvar="ARGUS_SEED", help="Random seed.")] = 42,
     incremental: Annotated[
         bool,
@@ -185,7 +194,9 @@ def train(
     frame = _load_frame(data, db, settings)
     batches = int(cfg.get("batches_per_epoch", 40))  # until the first report says
     with _progress_bar(epochs, batches, quiet=as_json, log=progress_file) as report:
-        options = TrainOptions(epochs=epochs, max_minutes=max_minutes, seed=seed, progress=report)
+        options = TrainOptions(
+            epochs=epochs, max_minutes=max_minutes, seed=seed, patience=patience, progress=report
+        )
         result = train_model(
             frame,
             models_dir=models_dir_for(settings.home),

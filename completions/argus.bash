@@ -77,6 +77,7 @@ _argus() {
         train:--model-config | \
         train:--epochs | \
         train:--max-minutes | \
+        train:--patience | \
         train:--seed | \
         train:--hidden-size | \
         train:--batches-per-epoch | \
@@ -141,7 +142,7 @@ _argus() {
         trigger-training) opts="--epochs --incremental --no-incremental --url --home --config --json --help" ;;
         training-status) opts="--url --home --config --json --watch --no-watch --interval --help" ;;
         cancel-training) opts="--url --home --config --json --help" ;;
-        train) opts="--data --db --home --config --name --kind --model-config --epochs --max-minutes --seed --incremental --no-incremental --activate --no-activate --hidden-size --batches-per-epoch --seasonal-target --level-target --torch-threads --json --progress-file --help" ;;
+        train) opts="--data --db --home --config --name --kind --model-config --epochs --max-minutes --patience --seed --incremental --no-incremental --activate --no-activate --hidden-size --batches-per-epoch --seasonal-target --level-target --torch-threads --json --progress-file --help" ;;
         backtest) opts="--data --db --home --config --horizons --model --days --every --torch-threads --json --help" ;;
         simulate) opts="--out --servers --days --seed --format --incident-rate --cascade-probability --help" ;;
         demo) opts="--home --port --servers --backfill-days --speed --seed --incident-rate --train-minutes --help" ;;

@@ -103,6 +103,7 @@ complete -c argus -n '__fish_seen_subcommand_from train' -l kind -r -F -d 'Model
 complete -c argus -n '__fish_seen_subcommand_from train' -l model-config -r -F -d 'JSON object of the kind\'s settings (as metadata.json\'s "config" records them); the options below override it.'
 complete -c argus -n '__fish_seen_subcommand_from train' -l epochs -r -F -d 'Epochs.'
 complete -c argus -n '__fish_seen_subcommand_from train' -l max-minutes -r -F -d 'Time cap for training: the network trains for 90 % of it, then the blend and calibration are learnt.'
+complete -c argus -n '__fish_seen_subcommand_from train' -l patience -r -F -d 'Epochs without improvement on the validation part (the last 15 % of the time range) before training stops early.'
 complete -c argus -n '__fish_seen_subcommand_from train' -l seed -r -F -d 'Random seed.'
 complete -c argus -n '__fish_seen_subcommand_from train' -l incremental -d 'Continue the current model\'s weights.'
 complete -c argus -n '__fish_seen_subcommand_from train' -l no-incremental -d 'Continue the current model\'s weights.'

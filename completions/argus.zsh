@@ -160,6 +160,7 @@ _argus() {
                 '--model-config[JSON object of the kind'\''s settings (as metadata.json'\''s "config" records them); the options below override it.]:value:_files' \
                 '--epochs[Epochs.]:value:_files' \
                 '--max-minutes[Time cap for training\: the network trains for 90 % of it, then the blend and calibration are learnt.]:value:_files' \
+                '--patience[Epochs without improvement on the validation part (the last 15 % of the time range) before training stops early.]:value:_files' \
                 '--seed[Random seed.]:value:_files' \
                 '--incremental[Continue the current model'\''s weights.]' \
                 '--no-incremental[Continue the current model'\''s weights.]' \

@@ -28,6 +28,7 @@ from argus.storage import drift as runs_db
 from argus.storage.history import export_feed
 
 if TYPE_CHECKING:
+    from argus.config import Settings
     from argus.daemon.promotion import Comparison
     from argus.daemon.services import Services
 
@@ -77,9 +78,7 @@ class TrainingRun:
         return None
 
 
-def train_argv(
-    run: TrainingRun, home: Path, data: Path, max_minutes: float, spec: list[str]
-) -> list[str]:
+def train_argv(run: TrainingRun, settings: Settings, data: Path, spec: list[str]) -> list[str]:
     """The `argus train` command line of a run (our own interpreter, fixed arguments)."""
     argv = [
         sys.executable,
@@ -89,13 +88,15 @@ def train_argv(
         "--data",
         str(data),
         "--home",
-        str(home),
+        str(settings.home),
         "--name",
         run.model_name,
         "--epochs",
         str(run.epochs),
         "--max-minutes",
-        f"{max_minutes:g}",
+        f"{settings.retrain_max_minutes:g}",
+        "--patience",
+        str(settings.retrain_patience),
         "--no-activate",
         "--progress-file",
         str(run.workdir / "progress.jsonl"),
@@ -177,15 +178,10 @@ class TrainingManager:
         self.run = run
         try:
             data = self._export_history(workdir)
+            spec = model_spec(self._services.models.current.forecaster.model, workdir)
             with open(workdir / "train.log", "wb") as out:
                 run.proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own interpreter
-                    train_argv(
-                        run,
-                        s.home,
-                        data,
-                        s.retrain_max_minutes,
-                        model_spec(self._services.models.current.forecaster.model, workdir),
-                    ),
+                    train_argv(run, s, data, spec),
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -87,21 +88,43 @@ def test_corrupt_checkpoint_is_refused_and_the_old_model_keeps_serving(tft_daemo
     assert ok.status_code == 200 and ok.json()["model"] == "tft:tiny"
 
 
-def test_training_runs_in_a_child_cancel_stops_it_and_reads_keep_answering(tft_daemon) -> None:
-    post_all(tft_daemon, sim_records(days=2.5))
-    wait_for(lambda: tft_daemon.get("/predictions/current").status_code == 200)
-    started = tft_daemon.post("/admin/trigger-training", params={"epochs": 50})
+@pytest.fixture
+def long_training_daemon(tmp_path, tiny_model) -> LiveDaemon:
+    """A daemon whose trainings last minutes: no early stop, a 5-minute cap (a tiny model's
+    epoch takes a fraction of a second, so patience would otherwise end it in seconds)."""
+    home = tmp_path / "home"
+    install_model(tiny_model, home)
+    env = {
+        "ARGUS_CYCLE_CHECK_SECONDS": "0.5",
+        "ARGUS_RETRAIN_DAYS": "3",
+        "ARGUS_RETRAIN_MAX_MINUTES": "5",
+        "ARGUS_RETRAIN_PATIENCE": "500",
+    }
+    daemon = LiveDaemon(home=home, extra_env=env).start()
+    yield daemon
+    daemon.stop()
+
+
+def test_training_runs_in_a_child_cancel_stops_it_and_reads_keep_answering(
+    long_training_daemon,
+) -> None:
+    daemon = long_training_daemon
+    post_all(daemon, sim_records(days=2.5))
+    wait_for(lambda: daemon.get("/predictions/current").status_code == 200)
+    started = daemon.post("/admin/trigger-training", params={"epochs": 500})
     assert started.status_code == 202, started.text
-    assert tft_daemon.post("/admin/trigger-training").status_code == 409  # one at a time
-    wait_for(lambda: (tft_daemon.get("/admin/training-status").json().get("epoch") or 0) >= 1)
+    assert daemon.post("/admin/trigger-training").status_code == 409  # one at a time
+    wait_for(lambda: (daemon.get("/admin/training-status").json().get("epoch") or 0) >= 1)
     for _ in range(20):  # reads keep answering while the child trains (latency: bench/)
-        assert tft_daemon.get("/predictions/current").status_code == 200
-    status = tft_daemon.get("/admin/training-status").json()
-    assert status["live"] and status["total_epochs"] == 50 and 0 < status["percent"] < 100
-    cancelled = tft_daemon.post("/admin/cancel-training").json()
+        assert daemon.get("/predictions/current").status_code == 200
+    status = daemon.get("/admin/training-status").json()
+    assert status["live"] and status["total_epochs"] == 500 and 0 < status["percent"] < 100
+    argv = Path(f"/proc/{status['pid']}/cmdline").read_bytes().split(b"\0")
+    assert argv[argv.index(b"--patience") + 1] == b"500"  # the setting reaches the child
+    cancelled = daemon.post("/admin/cancel-training").json()
     assert cancelled["status"] == "cancelled" and cancelled["live"] is False
-    assert tft_daemon.get("/status").json()["model"] == "tft:tiny"
-    stats = tft_daemon.get("/admin/training-stats").json()
+    assert daemon.get("/status").json()["model"] == "tft:tiny"
+    stats = daemon.get("/admin/training-stats").json()
     assert stats["by_status"] == {"cancelled": 1}
     with pytest.raises(ProcessLookupError):  # the child is really gone (and reaped)
         wait_for(lambda: os.kill(status["pid"], 0) or None, timeout=20)
