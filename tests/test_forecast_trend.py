@@ -50,11 +50,15 @@ def test_a_steady_memory_climb_is_extrapolated_along_its_line() -> None:
     fit = theilslopes(mem[-12:] - past, np.arange(12), method="joint")
     fit_slope, fit_level = fit.slope, fit.intercept
     assert fit_slope == pytest.approx(slope, abs=0.1)
-    line = fit_level + fit_slope * (11 + np.arange(1, 25))
-    usual = np.median([mem[STEPS - d * DAY_STEPS + np.arange(24)] for d in (1, 2, 3)], axis=0)
+    # ... for 3 hours (TrendRule.accumulate_hold), then held level
+    along = 11 + np.minimum(np.arange(1, 97), 36)  # theilslopes: x = 0 at the first point
+    line = fit_level + fit_slope * along
+    usual = np.median([mem[STEPS - d * DAY_STEPS + np.arange(96)] for d in (1, 2, 3)], axis=0)
     expected = np.minimum(usual + line, 100.0)
-    np.testing.assert_allclose(served.median("leak", "mem_pct")[:24], expected, atol=1e-9)
-    assert served.median("leak", "mem_pct")[-1] == 100.0  # clipped at the physical limit
+    np.testing.assert_allclose(served.median("leak", "mem_pct"), expected, atol=1e-9)
+    steep = series("steep")
+    steep.values[-12:, MEM] += 1.5 * np.arange(1, 13)
+    assert forecast([steep], TrendRule()).median("steep", "mem_pct")[-1] == 100.0  # clipped
     # the band widens with the horizon (slope uncertainty)
     q10, q90 = served.quantile_index(0.1), served.quantile_index(0.9)
     band = served.values[0, MEM, :, q90] - served.values[0, MEM, :, q10]
@@ -69,8 +73,10 @@ def test_no_override_without_a_significant_unusual_rise() -> None:
     falling.values[-12:, MEM] -= 0.5 * np.arange(1, 13)  # a recovery is left to the model
     cpu = series("busy")
     cpu.values[-12:, CPU] += 3.0 * np.arange(1, 13)
-    # ... a busy hour like one the server had 10 hours earlier is workload, not a runaway
+    # ... a climb like one the server had 10 hours earlier, to a level it then held for an
+    # hour, is workload, not a runaway
     cpu.values[-132:-120, CPU] += 3.2 * np.arange(1, 13)
+    cpu.values[-120:-108, CPU] += 3.2 * 12
     daily = series("daily")
     ramp = 0.5 * np.arange(1, 13)  # the same climb at this hour every day is the daily pattern
     for day in range(DAYS):
@@ -115,6 +121,25 @@ def test_a_workload_climb_steeper_than_any_of_the_reference_day_is_extrapolated(
     # without a reference day (3 h of history) a workload climb is not extrapolated
     short = ServerSeries("runaway", "Database", runaway.start, runaway.values[-36:])
     assert forecast([short], TrendRule()).model_of("runaway") == "baseline"
+
+
+def test_a_workload_climb_past_the_highest_of_the_past_days_is_extrapolated() -> None:
+    # An ML server with a steep burst to 78 % every evening, held for half an hour: today's
+    # slower climb is no steeper than those, but it carries CPU past anything of the past days.
+    runaway = series("runaway")
+    for day in range(1, DAYS):
+        end = STEPS - day * DAY_STEPS - 60
+        runaway.values[end - 12 : end - 6, CPU] += 8.0 * np.arange(1, 7)
+        runaway.values[end - 6 : end, CPU] += 48.0
+    within = ServerSeries("within", "Database", runaway.start, runaway.values.copy())
+    climb = 2.5 * np.arange(1, 13)  # the same slope on both
+    runaway.values[-24:-12, CPU] += climb  # two hours of it: 30 % -> 60 % -> 90 %
+    runaway.values[-12:, CPU] += 30 + climb
+    within.values[-12:, CPU] += climb  # one hour: 30 % -> 60 %, within its usual range
+    served = forecast([runaway, within], TrendRule())
+    assert served.model_of("runaway").endswith(TREND_SUFFIX)
+    assert served.median("runaway", "cpu_pct")[6] > 95
+    assert served.model_of("within") == "baseline"
 
 
 def test_a_monday_morning_ramp_after_a_quiet_weekend_is_no_drift() -> None:

@@ -15,9 +15,10 @@ the one thing a resource running out does: keep going. This is the classic answe
   Mann-Kendall statistic of at least `min_z`) and significant (a rise over the window of at
   least `min_rise` and `noise_factor` times the window's noise), the drift forecast ends
   above the model's own upper quantile (the model's forecast is implausible given the last
-  hour, not merely different), and the target accumulates (memory, swap, disk) or is a
-  workload metric climbing more steeply than in any hour of a reference day (then followed
-  for 2 hours and held).
+  hour, not merely different), and the target accumulates (memory, swap, disk; followed for
+  3 hours and held) or is a workload metric climbing more steeply than in any hour of a
+  reference day or past the highest it has been in the seasonal days (its 99th percentile;
+  followed for 2 hours and held).
   Falling usage is left to the model: it is a recovery, not a failure to warn about.
 
 The server's model name gets "+trend" so every forecast still says what made it.
@@ -51,9 +52,17 @@ class TrendRule:
     # incident's own start is not its reference.
     reference_gap: int = 36
     workload_margin: float = 1.5  # "steeper": by at least this factor
+    # ... or a climb that has already carried the metric above this quantile of everything
+    # before the window (the seasonal days): higher than the server goes, not a usual peak.
+    record_quantile: float = 0.99
     # A workload climb is short-lived (it ends or saturates): its line is followed for 2 hours
     # and then held, so an hour's climb from a low level does not become a breach at 8 hours.
     workload_hold: int = 24
+    # An hour's line is evidence for a few hours, not eight: an accumulating target's line is
+    # followed for 3 hours and then held (node_exporter's disk-fill alert reads 4 hours ahead
+    # from its window in the same way). A leak still warns hours before its breach; a climb
+    # that levels off later does not become a warning now.
+    accumulate_hold: int = 36
     window: int = 12  # steps (1 h) the line is fitted on
     seasonal_days: int = 7  # days whose median at the same time is the usual level
     # Evidence for a climb: a Mann-Kendall statistic of at least `min_z` (most later points
@@ -131,9 +140,21 @@ def _fit(recent: np.ndarray, rule: TrendRule, targets: tuple[str, ...]) -> _Fit:
     rows = np.flatnonzero((rising & np.isin(np.array(targets), rule.workload)[None, :]).any(1))
     if len(rows):
         climbs = _reference_climbs(recent[rows], rule)
-        with np.errstate(invalid="ignore"):
-            unprecedented[rows] = rise[rows] > rule.workload_margin * climbs  # False: no day
+        record = _record(recent[rows, :-w], rule.record_quantile)
+        now = np.median(y[rows, -3:], axis=1)  # the last quarter hour, not one odd sample
+        with np.errstate(invalid="ignore"):  # NaN (no reference, no record): False
+            steeper = rise[rows] > rule.workload_margin * climbs
+            unprecedented[rows] = steeper | (now > record)
     return _Fit(level, slope, sigma, seasonal, rising, unprecedented)
+
+
+def _record(before: np.ndarray, quantile: float) -> np.ndarray:
+    """(n, T) the `quantile` of each series before the fitted window; NaN under a day of it."""
+    enough = np.isfinite(before).sum(axis=1) >= DAY_STEPS
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN series
+        q = np.nanquantile(before, quantile, axis=1)
+    return np.where(enough, q, np.nan)
 
 
 def _kendall(pairs: np.ndarray, w: int) -> np.ndarray:
@@ -173,8 +194,9 @@ def _paths(
     w = rule.window
     steps = np.arange(1, horizon + 1)
     xh = (w - 1) / 2 + steps  # future steps from the window's centre
-    held = np.array([t in rule.workload for t in targets])[:, None]
-    along = (w - 1) / 2 + np.where(held, np.minimum(steps, rule.workload_hold), steps)  # (T, h)
+    hold = np.array([rule.workload_hold if t in rule.workload else rule.accumulate_hold
+                     for t in targets])[:, None]
+    along = (w - 1) / 2 + np.minimum(steps[None, :], hold)  # (T, h)
     line = fit.level[:, :, None] + fit.slope[:, :, None] * along[None, :, :]  # (n, T, h)
     # the usual level of each future step (the first is at position len(recent))
     base = same_time_median(recent, recent.shape[1], horizon, rule.seasonal_days)
