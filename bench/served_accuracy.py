@@ -92,11 +92,13 @@ def post(session: requests.Session, url: str, part: pd.DataFrame) -> None:
 
 
 def train(session: requests.Session, url: str) -> dict:
+    """Trigger a training and wait until its child has exited and the candidate was judged
+    (promoted or kept): `live` stays true through running, finishing and evaluating."""
     session.post(f"{url}/admin/trigger-training", timeout=60).raise_for_status()
     while True:
         time.sleep(5)
         status = session.get(f"{url}/admin/training-status", timeout=30).json()
-        if status.get("status") not in ("running", "evaluating", "starting"):
+        if not status.get("live"):
             return status
 
 
