@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from argus.catalogue import TARGETS
 from argus.forecast import combine
@@ -136,6 +137,29 @@ def test_each_server_learns_which_forecast_serves_it_and_how_wide_its_band_is() 
             widths.append(hi - lo)
     assert 0.65 <= np.mean(hits) <= 0.95
     assert np.median(widths) < 4 * 1.28 * 8
+
+
+def test_a_newly_promoted_model_does_not_send_every_weight_back_to_the_prior() -> None:
+    state = combine.OnlineState(len(TARGETS))
+    rows = state.row_ids(("vm",))
+    # days of scores: naive errs 0.9, the recent mean 0.8 (scaled absolute errors) ...
+    for candidate, error, count in ((combine.NAIVE, 0.9, 100.0), (combine.RECENT_MEAN, 0.8, 100.0)):
+        state.loss[0, ..., candidate] = error * count
+        state.count[0, ..., candidate] = count
+    available = np.zeros((1, len(TARGETS), len(combine.CANDIDATES)), dtype=bool)
+    available[..., [combine.MODEL, combine.NAIVE, combine.RECENT_MEAN]] = True
+    prior = np.zeros((len(TARGETS), len(combine.BLOCK_ENDS), len(combine.CANDIDATES)))
+    prior[..., combine.NAIVE] = 1.0  # the fleet's blend: the last value
+    before = state.weights(rows, prior, available)[0, 0, 0]
+    # ... then a model promoted an hour ago, with one score
+    state.loss[0, ..., combine.MODEL], state.count[0, ..., combine.MODEL] = 0.9, 1.0
+    w = state.weights(rows, prior, available)[0, 0, 0]
+    trust = 100 / (100 + combine.PRIOR_STRENGTH)
+    own_mean = (1 / 0.8**2) / (1 / 0.8**2 + 1 / 0.9**2)
+    assert before[combine.RECENT_MEAN] == pytest.approx(trust * own_mean, rel=1e-9)
+    assert w[combine.RECENT_MEAN] > 0.4 and w[combine.RECENT_MEAN] > w[combine.NAIVE] / 2
+    assert 0 < w[combine.MODEL] < 0.05  # it earns its share with its scores
+    assert w.sum() == pytest.approx(1.0)
 
 
 def test_a_steady_leak_is_extrapolated_to_a_breach() -> None:

@@ -5,7 +5,8 @@ best by its recent mean, one with a daily rhythm by its usual level at that time
 network understands by the network. So the served median is a weighted mean of cheap candidates
 and the model's median, with weights from each candidate's realised error on *that* server over
 the recent days (online aggregation, inverse squared error in the manner of Bates and Granger),
-shrunk towards the fleet-level weights learnt at training while a server has little history.
+each candidate's shrunk towards its share of the fleet-level weights learnt at training by
+its own evidence (a candidate scored for days keeps its weight when a new model arrives).
 
 Candidates (`CANDIDATES`), all medians (servers, targets, steps):
 - model: the model's median (NaN where the model did not serve the server);
@@ -51,7 +52,7 @@ USUAL_MIN_DAYS = 3  # fewer observed days and one odd day would be a third of th
 LEVEL_FADE = 36.0  # steps over which usual_level's shift fades (e-folding)
 RECORD_EVERY = 6  # a forecast is kept for scoring every 6 buckets (30 min) of data time
 HALF_LIFE_DAYS = 2.0  # realised errors older than this count half
-PRIOR_STRENGTH = 24.0  # errors a block needs before its own weights count as much as the prior
+PRIOR_STRENGTH = 24.0  # a candidate's scores before its own weight counts as much as its prior
 DROP_RATIO = 1.2  # a candidate erring more than this times the best gets no weight
 COVERAGE = 0.8  # the share of actuals the P10-P90 band should hold
 ACI_RATE = 0.05  # step of the band factor's log per checked forecast
@@ -210,8 +211,13 @@ class OnlineState:
             rec.scale, rec.open = rec.scale[live], rec.open[live]
 
     def weights(self, rows: np.ndarray, prior: np.ndarray, available: np.ndarray) -> np.ndarray:
-        """(n, T, B, C) combination weights: each server's own, shrunk towards `prior`
-        (T, B, C), over the candidates `available` (n, T, C) for this forecast. The prior
+        """(n, T, B, C) combination weights: each candidate's inverse squared error on this
+        server, shrunk towards its share of `prior` (T, B, C) by its own evidence, over the
+        candidates `available` (n, T, C) for this forecast.
+
+        The shrinkage is per candidate: a model promoted an hour ago starts at its prior share
+        while the candidates scored for days keep their own weights (a shared trust would send
+        every weight back to the prior until the new model had days of scores). The prior
         never gives weight back to a candidate this server's own errors have dropped: a few
         percent of a forecast fifteen times worse than the best is enough to lose to it."""
         loss, count = self.loss[rows], self.count[rows]
@@ -222,16 +228,17 @@ class OnlineState:
         keep = seen & (mean <= DROP_RATIO * best)
         own = np.where(keep, 1.0 / np.maximum(mean, 1e-6) ** 2, 0.0)
         total = own.sum(axis=-1, keepdims=True)
-        own = np.divide(own, total, out=np.zeros_like(own), where=total > 0)
-        evidence = np.min(np.where(seen, count, np.inf), axis=-1, keepdims=True)
-        evidence = np.where(np.isfinite(evidence) & (total > 0), evidence, 0.0)
-        trust = evidence / (evidence + PRIOR_STRENGTH)
         allowed = available[:, :, None, :] & (keep | ~seen)
         base = np.where(allowed, prior[None], 0.0)
         base_total = base.sum(axis=-1, keepdims=True)
         fallback = allowed / np.maximum(allowed.sum(-1, keepdims=True), 1)
         base = np.where(base_total > 0, base / np.maximum(base_total, 1e-12), fallback)
-        return trust * own + (1 - trust) * base
+        trust = np.where(keep, count / (count + PRIOR_STRENGTH), 0.0)
+        score = trust * own + (1 - trust) * base * total  # the prior's share, in own's units
+        score_total = score.sum(axis=-1, keepdims=True)
+        return np.where(
+            score_total > 0, score / np.where(score_total > 0, score_total, 1.0), base
+        )
 
     def band_factors(self, rows: np.ndarray) -> np.ndarray:
         """(n, T, B) the multiplier of each server's band width."""
