@@ -39,17 +39,19 @@ def wait_for(predicate, timeout: float = 120.0, every: float = 0.3):
     raise AssertionError("condition not met in time")
 
 
-@pytest.fixture
-def tft_daemon(tmp_path, tiny_model) -> LiveDaemon:
+def model_daemon(tmp_path, tiny_model, **env: str) -> LiveDaemon:
+    """A started daemon serving a copy of the tiny TFT, retraining on 3 days, plus `env`."""
     home = tmp_path / "home"
     install_model(tiny_model, home)
-    env = {
-        "ARGUS_CYCLE_CHECK_SECONDS": "0.5",
-        "ARGUS_RETRAIN_DAYS": "3",
-        "ARGUS_RETRAIN_HOLDOUT_HOURS": "10",
-        "ARGUS_RETRAIN_MAX_MINUTES": "1",
-    }
-    daemon = LiveDaemon(home=home, extra_env=env).start()
+    base = {"ARGUS_CYCLE_CHECK_SECONDS": "0.5", "ARGUS_RETRAIN_DAYS": "3"}
+    return LiveDaemon(home=home, extra_env={**base, **env}).start()
+
+
+@pytest.fixture
+def tft_daemon(tmp_path, tiny_model) -> LiveDaemon:
+    daemon = model_daemon(
+        tmp_path, tiny_model, ARGUS_RETRAIN_HOLDOUT_HOURS="10", ARGUS_RETRAIN_MAX_MINUTES="1"
+    )
     yield daemon
     daemon.stop()
 
@@ -92,15 +94,9 @@ def test_corrupt_checkpoint_is_refused_and_the_old_model_keeps_serving(tft_daemo
 def long_training_daemon(tmp_path, tiny_model) -> LiveDaemon:
     """A daemon whose trainings last minutes: no early stop, a 5-minute cap (a tiny model's
     epoch takes a fraction of a second, so patience would otherwise end it in seconds)."""
-    home = tmp_path / "home"
-    install_model(tiny_model, home)
-    env = {
-        "ARGUS_CYCLE_CHECK_SECONDS": "0.5",
-        "ARGUS_RETRAIN_DAYS": "3",
-        "ARGUS_RETRAIN_MAX_MINUTES": "5",
-        "ARGUS_RETRAIN_PATIENCE": "500",
-    }
-    daemon = LiveDaemon(home=home, extra_env=env).start()
+    daemon = model_daemon(
+        tmp_path, tiny_model, ARGUS_RETRAIN_MAX_MINUTES="5", ARGUS_RETRAIN_PATIENCE="500"
+    )
     yield daemon
     daemon.stop()
 

@@ -82,34 +82,47 @@ def terminate(proc: subprocess.Popen | None) -> None:
         proc.wait(timeout=30)
 
 
+class _Server:
+    """What the subprocess servers share: a loopback port, a process, a start that returns
+    once the server answers, a stop that keeps the port (and storage) for a restart."""
+
+    workdir: Path
+    port: int
+    proc: subprocess.Popen | None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _launch(self, args: list[str], log_name: str, ready_path: str) -> None:
+        log = self.workdir / log_name
+        self.proc = spawn(args, log)
+        wait_http(self.url + ready_path, self.proc, log)
+
+    def stop(self) -> None:
+        terminate(self.proc)
+
+
 @dataclass
-class Alertmanager:
+class Alertmanager(_Server):
     """`prometheus-alertmanager` with a null receiver; stop/start keep its port."""
 
     workdir: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
     def start(self) -> Alertmanager:
         binary = require(ALERTMANAGER)
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "alertmanager.yml"
         config.write_text('route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n')
-        log = self.workdir / "alertmanager.log"
-        self.proc = spawn(
+        self._launch(
             [binary, f"--config.file={config}", f"--storage.path={self.workdir / 'data'}",
              f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address="],
-            log,
+            "alertmanager.log",
+            "/-/ready",
         )  # fmt: skip
-        wait_http(self.url + "/-/ready", self.proc, log)
         return self
-
-    def stop(self) -> None:
-        terminate(self.proc)
 
     def alerts(self) -> list[dict[str, Any]]:
         """The alerts Alertmanager holds as active (resolved ones are left out)."""
@@ -173,7 +186,7 @@ def wait_for(condition, timeout: float = 30.0, step: float = 0.2) -> Any:  # noq
 
 
 @dataclass
-class Prometheus:
+class Prometheus(_Server):
     """Debian's `prometheus` with the given scrape jobs (and rule files), scraping every second.
     stop/start keep its port and its storage: a restart is an outage, not a new server."""
 
@@ -182,10 +195,6 @@ class Prometheus:
     rule_files: list[str] = field(default_factory=list)
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Prometheus:
         binary = require("prometheus")
@@ -197,17 +206,13 @@ class Prometheus:
         }
         path = self.workdir / "prometheus.yml"
         path.write_text(json.dumps(config))  # JSON is YAML
-        log = self.workdir / "prometheus.log"
-        self.proc = spawn(
+        self._launch(
             [binary, f"--config.file={path}", f"--storage.tsdb.path={self.workdir / 'data'}",
              f"--web.listen-address=127.0.0.1:{self.port}"],
-            log,
+            "prometheus.log",
+            "/-/ready",
         )  # fmt: skip
-        wait_http(self.url + "/-/ready", self.proc, log)
         return self
-
-    def stop(self) -> None:
-        terminate(self.proc)
 
     def query(self, expr: str) -> dict[str, Any]:
         resp = requests.get(self.url + "/api/v1/query", params={"query": expr}, timeout=5)
@@ -224,7 +229,7 @@ class Prometheus:
 
 
 @dataclass
-class NodeExporter:
+class NodeExporter(_Server):
     """Debian's node_exporter with the collectors the Prometheus mapping reads."""
 
     workdir: Path
@@ -239,18 +244,14 @@ class NodeExporter:
     def start(self) -> NodeExporter:
         binary = require("prometheus-node-exporter", "node_exporter")
         self.workdir.mkdir(parents=True, exist_ok=True)
-        log = self.workdir / "node_exporter.log"
         collectors = [f"--collector.{name}" for name in NODE_COLLECTORS]
-        self.proc = spawn(
+        self._launch(
             [binary, f"--web.listen-address={self.instance}", "--collector.disable-defaults",
              *collectors],
-            log,
+            "node_exporter.log",
+            "/metrics",
         )  # fmt: skip
-        wait_http(f"http://{self.instance}/metrics", self.proc, log)
         return self
-
-    def stop(self) -> None:
-        terminate(self.proc)
 
 
 @dataclass
