@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from argus.cascade import TRACKED_METRICS, CascadeResult, CascadeSettings, detect, from_grid
-from argus.cascade.episodes import Episode, EpisodeView, track
+from argus.cascade.episodes import Episode, EpisodeView, episode_gap, track
 from argus.catalogue import STEP_MINUTES
 from argus.daemon.api.cascade import (
     CascadeBrief,
@@ -144,11 +144,6 @@ def cascade_settings(services: Services) -> CascadeSettings:
         cascade_servers=settings.cascade_servers,
         correlation=settings.cascade_correlation,
     )
-
-
-def episode_gap(cfg: CascadeSettings) -> timedelta:
-    """How long an episode may go unseen and still be open."""
-    return timedelta(minutes=STEP_MINUTES * cfg.episode_gap_steps)
 
 
 def detect_and_publish(

@@ -134,10 +134,15 @@ def _view(
     )
 
 
+def episode_gap(cfg: CascadeSettings) -> timedelta:
+    """How long an episode may go unseen and still be open."""
+    return timedelta(minutes=STEP_MINUTES * cfg.episode_gap_steps)
+
+
 def track(episodes: Sequence[Episode], result: CascadeResult, cfg: CascadeSettings) -> Tracking:
     """Close the episodes not seen for longer than the gap, file this detection's groups under
     the open episodes they continue, and open one new episode for the rest."""
-    gap = timedelta(minutes=STEP_MINUTES * cfg.episode_gap_steps)
+    gap = episode_gap(cfg)
     now = result.timestamp
     alive = {e.start: e for e in episodes if now - e.last_seen <= gap}
     filed: dict[datetime, list[int]] = {}
