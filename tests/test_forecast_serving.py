@@ -139,6 +139,28 @@ def test_each_server_learns_which_forecast_serves_it_and_how_wide_its_band_is() 
     assert np.median(widths) < 4 * 1.28 * 8
 
 
+def test_a_new_server_learns_from_its_history_and_its_band_is_its_own_error() -> None:
+    """From its first forecast a server with days of history is served the weights and band
+    its history earned: a daily rhythm with little noise gets its usual level, and a band as
+    narrow as that forecast's error, not as wide as the rhythm's own 8-hour swings."""
+    rng = np.random.default_rng(11)
+    steps = 9 * DAY_STEPS
+    k = np.arange(steps)
+    cpu = 40 + 25 * np.sin(2 * np.pi * k / DAY_STEPS) + rng.normal(0, 1, steps)
+    frame = feed({"rhythm": {"cpu_pct": cpu}}, steps)
+    serving = ServingForecaster(None)
+    forecasts = run(serving, frame, 8 * DAY_STEPS, 8 * DAY_STEPS + 12)
+    first = forecasts[0].series("rhythm", "cpu_pct")[1]
+    truth = cpu[8 * DAY_STEPS : 8 * DAY_STEPS + 96]
+    assert np.mean(np.abs(first[:, 3] - truth)) < 2.5  # the noise's own mean error is 0.8
+    width = first[:, 5] - first[:, 1]
+    assert width.max() < 8  # the rhythm moves 50 points a day; N(0, 1) noise spans 2.6
+    hits = [(lo <= y <= hi) for (lo, hi), y in zip(first[:, [1, 5]], truth, strict=True)]
+    assert np.mean(hits) >= 0.6
+    rows = serving.state.row_ids(("rhythm",))
+    assert serving.state.served_count[rows].min() > 10  # every eval step scored from history
+
+
 def test_a_newly_promoted_model_does_not_send_every_weight_back_to_the_prior() -> None:
     state = combine.OnlineState(len(TARGETS))
     rows = state.row_ids(("vm",))

@@ -20,9 +20,10 @@ Candidates (`CANDIDATES`), all medians (servers, targets, steps):
 - usual_level: `usual` shifted by how far the last hour sits from its own usual level, the
   shift fading over `LEVEL_FADE` steps.
 
-The same bookkeeping calibrates the bands: every served forecast's P10-P90 interval is checked
-against the actual, and a per-server, per-target, per-block factor on the band's width moves up
-after a miss and down after a hit (adaptive conformal inference, Gibbs and Candes 2021), so
+The same bookkeeping sizes and calibrates the bands. The combined median's own absolute errors
+give the band's width where no model gave one; every served P10-P90 interval is checked against
+the actual, and a per-server, per-target, per-block factor on the band's width moves up after a
+miss and down after a hit (adaptive conformal inference, Gibbs and Candes 2021), so
 that in the long run `COVERAGE` of the actuals fall inside.
 """
 
@@ -56,6 +57,7 @@ PRIOR_STRENGTH = 24.0  # a candidate's scores before its own weight counts as mu
 DROP_RATIO = 1.2  # a candidate erring more than this times the best gets no weight
 COVERAGE = 0.8  # the share of actuals the P10-P90 band should hold
 ACI_RATE = 0.05  # step of the band factor's log per checked forecast
+WIDTH_PRIOR = 2.0  # scores of the combination's own error that outweigh the naive band shape
 SCALE_LIMITS = (0.25, 8.0)
 _Z90 = NormalDist().inv_cdf(0.9)
 
@@ -66,6 +68,8 @@ def block_of(step: int) -> int:
 
 
 EVAL_BLOCKS = np.array([block_of(s) for s in EVAL_STEPS])
+# each eval step is scored once per record: 48 a day, halved every HALF_LIFE_DAYS
+_STEP_DECAY = 0.5 ** (1.0 / (HALF_LIFE_DAYS * 24 * 60 / (5 * RECORD_EVERY)))
 STEP_BLOCKS = np.array([block_of(s) for s in range(1, BLOCK_ENDS[-1] + 1)])
 
 
@@ -84,8 +88,8 @@ def scales(recent: np.ndarray) -> np.ndarray:
 
 def naive_half_width(recent: np.ndarray, horizon: int) -> np.ndarray:
     """(n, T, H) a P10-P90 half-width per step from the series' own h-step changes over the
-    last two days (a normal band of their mean size): the band's shape where no model
-    gave one. The servers' band factors then scale it to the coverage realised."""
+    last two days (a normal band of their mean size): the band's width where neither a model
+    nor the server's own scored errors give one."""
     tail = recent[:, -2 * DAY_STEPS :]
     steps = [h for h in EVAL_STEPS if h <= horizon]
     widths = np.empty((recent.shape[0], recent.shape[2], len(steps)))
@@ -154,9 +158,27 @@ class _Record:
     rows: np.ndarray  # (n,) state rows of the servers
     origin: np.ndarray  # (n,) each server's last bucket (time_idx) when forecast
     medians: np.ndarray  # (n, T, E, C) candidates at EVAL_STEPS, float32
+    served: np.ndarray  # (n, T, E) the combined median at EVAL_STEPS, float32
     bands: np.ndarray  # (n, T, E, 2) the served P10 and P90
     scale: np.ndarray  # (n, T)
     open: np.ndarray  # (n, E) bool: not scored yet
+
+    @classmethod
+    def of(
+        cls, rows: np.ndarray, origin: np.ndarray, cands: np.ndarray, served: np.ndarray,
+        bands: np.ndarray, scale: np.ndarray,
+    ) -> _Record:
+        """A cycle's forecasts (n, T, H, ...) cut to EVAL_STEPS."""
+        steps = np.array(EVAL_STEPS) - 1
+        return cls(
+            rows=rows,
+            origin=origin.copy(),
+            medians=cands[:, :, steps].astype(np.float32),
+            served=served[:, :, steps].astype(np.float32),
+            bands=bands[:, :, steps].astype(np.float32),
+            scale=scale.copy(),
+            open=np.ones((len(rows), len(EVAL_STEPS)), dtype=bool),
+        )
 
 
 class OnlineState:
@@ -170,6 +192,9 @@ class OnlineState:
         self.count = np.zeros((0, targets, b, c))  # decayed counts of those errors
         self.log_scale = np.zeros((0, targets, b))  # the band factor's log
         self.checked = np.zeros((0, targets, b))  # decayed count of checked bands
+        e = len(EVAL_STEPS)
+        self.served_loss = np.zeros((0, targets, e))  # the combination's absolute errors
+        self.served_count = np.zeros((0, targets, e))  # decayed counts of those errors
         self.records: deque[_Record] = deque(maxlen=BLOCK_ENDS[-1] // RECORD_EVERY + 2)
         self.last_recorded: int | None = None
 
@@ -183,6 +208,9 @@ class OnlineState:
             fleet = _fleet_log_scale(self.log_scale, self.checked)
             self.loss = np.concatenate([self.loss, np.zeros((k, *self.loss.shape[1:]))])
             self.count = np.concatenate([self.count, np.zeros((k, *self.count.shape[1:]))])
+            for name in ("served_loss", "served_count"):
+                old = getattr(self, name)
+                setattr(self, name, np.concatenate([old, np.zeros((k, *old.shape[1:]))]))
             self.log_scale = np.concatenate([self.log_scale, np.repeat(fleet[None], k, 0)])
             self.checked = np.concatenate([self.checked, np.zeros((k, *self.checked.shape[1:]))])
         return np.array([self.rows[s] for s in names], dtype=np.int64)
@@ -202,12 +230,13 @@ class OnlineState:
         remap = np.full(len(self.rows), -1)
         remap[old] = np.arange(len(old))
         self.rows = {s: i for i, s in enumerate(kept)}
-        for name in ("loss", "count", "log_scale", "checked"):
+        for name in ("loss", "count", "log_scale", "checked", "served_loss", "served_count"):
             setattr(self, name, getattr(self, name)[old])
         for rec in self.records:
             live = remap[rec.rows] >= 0
             rec.rows, rec.origin = remap[rec.rows][live], rec.origin[live]
             rec.medians, rec.bands = rec.medians[live], rec.bands[live]
+            rec.served = rec.served[live]
             rec.scale, rec.open = rec.scale[live], rec.open[live]
 
     def weights(self, rows: np.ndarray, prior: np.ndarray, available: np.ndarray) -> np.ndarray:
@@ -245,25 +274,27 @@ class OnlineState:
         return np.exp(self.log_scale[rows])
 
     def record(
-        self, rows: np.ndarray, origin: np.ndarray, cands: np.ndarray, bands: np.ndarray,
-        scale: np.ndarray,
+        self, rows: np.ndarray, origin: np.ndarray, cands: np.ndarray, served: np.ndarray,
+        bands: np.ndarray, scale: np.ndarray,
     ) -> None:
         """Keep this cycle's forecasts for scoring (once per RECORD_EVERY buckets)."""
         now = int(origin.max()) if len(origin) else 0
         if self.last_recorded is not None and 0 <= now - self.last_recorded < RECORD_EVERY:
             return
         self.last_recorded = now
-        steps = np.array(EVAL_STEPS) - 1
-        self.records.append(
-            _Record(
-                rows=rows,
-                origin=origin.copy(),
-                medians=cands[:, :, steps].astype(np.float32),
-                bands=bands[:, :, steps].astype(np.float32),
-                scale=scale.copy(),
-                open=np.ones((len(rows), len(EVAL_STEPS)), dtype=bool),
-            )
-        )
+        self.records.append(_Record.of(rows, origin, cands, served, bands, scale))
+
+    def score_known(
+        self, rows: np.ndarray, cands: np.ndarray, served: np.ndarray, bands: np.ndarray,
+        scale: np.ndarray, actual: np.ndarray,
+    ) -> None:
+        """Score at once a forecast whose actuals are already known, `actual` (n, E, T) at
+        EVAL_STEPS (NaN: not yet): how a server seen for the first time learns from the
+        history it arrives with."""
+        rec = _Record.of(rows, np.zeros(len(rows), dtype=np.int64), cands, served, bands, scale)
+        i, e = np.nonzero(np.isfinite(actual).any(axis=2))
+        if len(i):
+            self._score(rec, i, e, actual[i, e])
 
     def observe(self, rows: np.ndarray, last: np.ndarray, recent: np.ndarray) -> None:
         """Score kept forecasts whose steps now have actuals in `recent` (n, L, T), whose
@@ -298,12 +329,44 @@ class OnlineState:
         at = (rows[:, None], np.arange(self.targets)[None, :], blocks[:, None])
         np.add.at(self.loss, at, np.where(ok, err, 0.0))
         np.add.at(self.count, at, ok.astype(np.float64))
+        self._score_served(rec, i, e, actual)
         lo, hi = rec.bands[i, :, e, 0], rec.bands[i, :, e, 1]
         seen = np.isfinite(actual)
         miss = ((actual < lo) | (actual > hi)) & seen
         np.add.at(self.log_scale, at, ACI_RATE * (miss - (1 - COVERAGE)) * seen)
         np.add.at(self.checked, at, seen.astype(np.float64))
         np.clip(self.log_scale, *np.log(SCALE_LIMITS), out=self.log_scale)
+
+    def _score_served(
+        self, rec: _Record, i: np.ndarray, e: np.ndarray, actual: np.ndarray
+    ) -> None:
+        """Add the combined median's absolute errors at eval steps `e`, in the target's units:
+        a band is as wide as the errors were, whatever the series' step-to-step noise was
+        then (scaled errors from a flat day would be thousands once the noise returns)."""
+        rows = rec.rows[i]
+        err = np.abs(rec.served[i, :, e] - actual)  # (k, T)
+        ok = np.isfinite(err)
+        keys, counts = np.unique(rows * len(EVAL_STEPS) + e, return_counts=True)
+        ur, ue = np.divmod(keys, len(EVAL_STEPS))
+        shrink = (_STEP_DECAY ** counts)[:, None]
+        self.served_loss[ur, :, ue] *= shrink
+        self.served_count[ur, :, ue] *= shrink
+        at = (rows[:, None], np.arange(self.targets)[None, :], e[:, None])
+        np.add.at(self.served_loss, at, np.where(ok, err, 0.0))
+        np.add.at(self.served_count, at, ok.astype(np.float64))
+
+    def realised_half_width(self, rows: np.ndarray, naive: np.ndarray) -> np.ndarray:
+        """(n, T, H) a P10-P90 half-width per step from the combined median's own realised
+        errors on each server (a normal band of their mean size), starting from `naive`
+        (n, T, H) and leaving it as the server's scores come in (`WIDTH_PRIOR` scores count
+        as much as the naive shape)."""
+        loss, count = self.served_loss[rows], self.served_count[rows]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_abs = np.where(count > 0, loss / count, 0.0)
+        to_steps = _interpolation(list(EVAL_STEPS), naive.shape[2])
+        own = (mean_abs * np.sqrt(np.pi / 2) * _Z90) @ to_steps
+        trust = (count / (count + WIDTH_PRIOR)) @ to_steps
+        return trust * own + (1 - trust) * naive
 
 
 def _decay(blocks: np.ndarray) -> np.ndarray:

@@ -8,13 +8,16 @@ that turns those forecasts into what Argus serves lives here, the same for every
 2. The median becomes a per-server combination of the model's median and cheap candidates,
    weighted by their realised errors on that server (`argus.forecast.combine`); a server the
    model does not serve (too little history, no model) gets the candidates alone.
-3. The band is centred on that median, its width multiplied by the server's adaptive factor
-   (realised P10-P90 coverage) and never narrower than the series' own step-to-step noise.
+3. The band is centred on that median: the model's band shape where it served, else as wide
+   as the combined median's own realised error on that server; its width multiplied by the
+   server's adaptive factor (realised P10-P90 coverage) and never narrower than the series'
+   own step-to-step noise.
 4. The trend rule replaces a target's forecast where a significant, sustained climb is under
    way (`argus.forecast.trend`).
 
 `predict` learns: it scores the forecasts it made earlier against the actuals that arrived since
-and keeps this one for scoring. `forecast(..., learn=False)` serves without learning
+and keeps this one for scoring; a server seen for the first time first learns from its recent
+history. `forecast(..., learn=False)` serves without learning
 (explanations' what-if copies must not teach it anything).
 """
 
@@ -56,6 +59,10 @@ MIN_HALF_WIDTH = {"load": 0.05}
 MIN_HALF_WIDTH_PCT = 0.1
 _Z90 = NormalDist().inv_cdf(0.9)
 DEFAULT_TREND = TrendRule()
+# A server seen for the first time learns from forecasts of its last WARM_DAYS of history, one
+# an hour (`ServingForecaster._learn_history`).
+WARM_DAYS = 2.0
+WARM_EVERY = 12
 # Servers the learnt state may hold beyond twice the fleet before those gone are forgotten.
 FORGET_SLACK = 100
 
@@ -130,7 +137,10 @@ class ServingForecaster:
         state_names = tuple((state_of or {}).get(s, s) for s in names)
         if learn and len(self.state.rows) > 2 * len(names) + FORGET_SLACK:
             self.state.keep_only(state_names)  # servers that left the fleet
+        new = np.array([s not in self.state.rows for s in state_names], dtype=bool)
         rows = self.state.row_ids(state_names)
+        if learn and new.any():
+            self._learn_history(frame, buckets.names, new, rows[new], own)
         if learn:
             self.state.observe(rows, last, recent)
         raw, served = self._model_forecast(frame, buckets)
@@ -143,7 +153,7 @@ class ServingForecaster:
         values = self._bands(median, raw, served, recent, rows, scale)
         if learn:
             bands = values[..., [self._q(0.1), self._q(0.9)]]
-            self.state.record(rows, last, cands, bands, scale)
+            self.state.record(rows, last, cands, median, bands, scale)
         models = tuple(self.name if ok else BASELINE_MODEL for ok in served)
         result = ForecastSet(
             servers=names,
@@ -156,6 +166,43 @@ class ServingForecaster:
         if self.trend is None:
             return result
         return apply_trends_to(result, names, recent[:, -trend_steps:], self.trend)
+
+    def _learn_history(
+        self,
+        frame: pd.DataFrame | FleetGrid,
+        names: tuple[str, ...],
+        new: np.ndarray,
+        rows: np.ndarray,
+        own: int,
+    ) -> None:
+        """Servers seen for the first time (a new server, every server after a restart)
+        learn their weights and band widths from the history they arrive with: the cheap
+        candidates and their combination are forecast from an origin every hour over the last
+        `WARM_DAYS` days and scored at once against the actuals that followed. (The model's
+        own errors are not: it forecasts the live cycles only, and starts at its prior share.)"""
+        extra = int(WARM_DAYS * DAY_STEPS)
+        length = own + extra
+        buckets = (buckets_of(frame, length) if isinstance(frame, FleetGrid)
+                   else bucket_frame(frame, length))
+        if buckets.names != names:  # the same window, so the same servers: never expected
+            return
+        long = buckets.recent(length)[new]
+        steps = np.array(combine.EVAL_STEPS)
+        no_model = np.full((len(rows), len(TARGETS), self.horizon), np.nan)
+        prior = self._prior()
+        for end in range(own, length, WARM_EVERY):  # the origin is just after `end - 1`
+            recent = long[:, end - own : end]
+            cands = combine.candidates(recent, no_model)
+            weights = self.state.weights(rows, prior, np.isfinite(cands[:, :, 0, :]))
+            median = combine.combine(cands, weights)
+            scale = combine.scales(recent)
+            none = np.zeros(len(rows), dtype=bool)
+            values = self._bands(median, None, none, recent, rows, scale)
+            bands = values[..., [self._q(0.1), self._q(0.9)]]
+            at = end + steps - 1
+            actual = np.full((len(rows), len(steps), len(TARGETS)), np.nan)
+            actual[:, at < length] = long[:, at[at < length]]
+            self.state.score_known(rows, cands, median, bands, scale, actual)
 
     def _q(self, q: float) -> int:
         return self.quantiles.index(q)
@@ -214,8 +261,9 @@ class ServingForecaster:
         scale: np.ndarray,
     ) -> np.ndarray:
         """(n, T, H, Q) quantiles around `median`: the model's band shape where it served,
-        else a normal band as wide as the series' own h-step changes; scaled by the server's
-        band factor, never narrower than its one-step noise."""
+        else a normal band as wide as the combination's realised error on the server (the
+        series' own h-step changes until it has some); scaled by the server's band factor,
+        never narrower than its one-step noise."""
         n = len(recent)
         spread = np.zeros((n, len(TARGETS), self.horizon, len(self.quantiles)))
         if raw is not None and served.any():
@@ -223,7 +271,8 @@ class ServingForecaster:
         rest = np.flatnonzero(~served)
         z = np.array([NormalDist().inv_cdf(q) for q in self.quantiles]) / _Z90
         if len(rest):
-            width = combine.naive_half_width(recent[rest], self.horizon)
+            naive = combine.naive_half_width(recent[rest], self.horizon)
+            width = self.state.realised_half_width(rows[rest], naive)
             spread[rest] = width[..., None] * z
         factor = self.state.band_factors(rows)[:, :, combine.STEP_BLOCKS[: self.horizon]]
         spread *= factor[..., None]
