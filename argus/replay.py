@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from argus.alerts import ActiveAlert, AlertEvent, AlertPolicy, advance
-from argus.catalogue import STEP_MINUTES, derive_targets
+from argus.catalogue import STEP_MINUTES
 from argus.forecast.base import Forecaster
-from argus.risk import ServerRisk, assess_server
+from argus.risk import ServerRisk, assess_server, observed_values
 from argus.thresholds import threshold_for
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def replay(
         risks = {}
         for name in forecast.servers:
             row = latest.loc[name].to_dict()
-            risks[name] = assess_server(forecast, name, str(row["profile"]), derive_targets(row))
+            risks[name] = assess_server(forecast, name, str(row["profile"]), observed_values(row))
         active, events = advance(active, risks.values(), at, policy)
         steps.append(ReplayStep(at, risks, events, dict(active)))
     return steps
@@ -80,11 +80,11 @@ def breach_outcomes(
     frame: pd.DataFrame, origins: Sequence[datetime], horizon: timedelta
 ) -> dict[tuple[datetime, str], bool]:
     """Whether any risk metric of each server reached critical in (origin, origin + horizon]."""
-    targets = frame.apply(lambda r: derive_targets(r.to_dict()), axis=1, result_type="expand")
+    targets = frame.apply(lambda r: observed_values(r.to_dict()), axis=1, result_type="expand")
     breached = np.zeros(len(frame), dtype=bool)
     for metric in targets.columns:
         crit = frame["profile"].map(lambda p, m=metric: threshold_for(m, str(p)).critical)
-        breached |= (targets[metric] >= crit).to_numpy()
+        breached |= (targets[metric].astype(float) >= crit).to_numpy()
     frame = frame.assign(_breach=breached)
     out: dict[tuple[datetime, str], bool] = {}
     for name, rows in frame.groupby("server_name"):

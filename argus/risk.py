@@ -23,7 +23,8 @@ certain one 100), weighted by urgency(k): 1 up to 30 minutes ahead, 0.8 at 2 hou
 breach within 2 hours is critical, a certain breach 8 hours away is a warning (65), a coin flip
 at 8 hours is degraded (52), and a 30 % chance soon is healthy (48). The forecast part is the
 largest weighted severity over the steps; the present part is 0 below the warning threshold,
-50 to 60 between warning and critical, and 85 at or above critical.
+50 to 60 between warning and critical, and 85 at or above critical. Metrics with thresholds
+that are not forecast (`PRESENT_ONLY`: sockets in CLOSE_WAIT) have the present part only.
 risk_score = max over metrics of max(forecast part, present part). Every part is non-decreasing
 in every forecast value and in the present value.
 
@@ -35,10 +36,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
-from argus.catalogue import STEP_MINUTES
+from argus.catalogue import STEP_MINUTES, derive_targets
 from argus.forecast.base import ForecastSet
 from argus.thresholds import Level, level_for, threshold_for
 
@@ -58,6 +60,7 @@ BREACH_NAMES: dict[str, str] = {
     "iowait_pct": "I/O wait saturation",
     "disk_pct": "Disk full",
     "load": "Load overload",
+    "back_close_wait": "Connection leak",
 }
 METRIC_LABELS: dict[str, str] = {
     "cpu_pct": "CPU",
@@ -66,8 +69,14 @@ METRIC_LABELS: dict[str, str] = {
     "iowait_pct": "I/O wait",
     "disk_pct": "Disk",
     "load": "Load",
+    "back_close_wait": "Back-end sockets in CLOSE_WAIT",
 }
-RISK_METRICS: tuple[str, ...] = tuple(BREACH_NAMES)
+# Metrics with thresholds that Argus does not forecast: scored on their present value alone (a
+# connection leak piles sockets into CLOSE_WAIT until a restart). They have no breach
+# probability; `breach_probability` and the Prometheus gauges leave them out.
+PRESENT_ONLY: tuple[str, ...] = ("back_close_wait",)
+RISK_METRICS: tuple[str, ...] = tuple(m for m in BREACH_NAMES if m not in PRESENT_ONLY)
+_UNITS = {"load": "", "back_close_wait": " sockets"}  # else %
 
 
 def tail_scale(metric: str, profile: str, cores: int | None = None) -> float:
@@ -158,6 +167,25 @@ def metric_risk(
     return MetricRisk(metric, probs, max(forecast, now), forecast, now, first)
 
 
+def present_only_risk(metric: str, profile: str, present: float, steps: int) -> MetricRisk:
+    """Score a metric Argus does not forecast from its present value: past critical it is in
+    breach now (probability 1 at every step: nothing but a restart ends a connection leak),
+    else no probability is claimed."""
+    now = present_score(metric, profile, present)
+    probs = np.full(steps, 1.0 if now >= PRESENT_CRITICAL else 0.0)
+    return MetricRisk(metric, probs, now, 0.0, now, None)
+
+
+def observed_values(record: Mapping[str, Any]) -> dict[str, float | None]:
+    """A record's present values of everything the risk scores: the forecast targets
+    (`derive_targets`) and the present-only metrics (None: the record lacks it)."""
+    out = derive_targets(record)
+    for metric in PRESENT_ONLY:
+        value = record.get(metric)
+        out[metric] = None if value is None or value != value else float(value)  # NaN: absent
+    return out
+
+
 @dataclass(frozen=True)
 class ServerRisk:
     """The risk of one server: score, dominant metric, time to issue and message.
@@ -197,9 +225,10 @@ def risk_message(dominant: MetricRisk, stamps: np.ndarray, present: float | None
     # A metric already past critical is reported as it is, not as a prediction.
     breached = dominant.present_score >= PRESENT_CRITICAL
     if breached or (dominant.present_score >= dominant.forecast_score and dominant.present_score):
-        unit = "" if metric == "load" else "%"
+        unit = _UNITS.get(metric, "%")
         state = "critical" if dominant.present_score >= PRESENT_CRITICAL else "above warning"
-        return f"{label} at {present:.1f}{unit} ({state} threshold)"
+        shown = f"{present:.0f}" if metric in PRESENT_ONLY else f"{present:.1f}"
+        return f"{label} at {shown}{unit} ({state} threshold)"
     step = dominant.first_likely_step
     if step is not None:
         if metric == "disk_pct":
@@ -237,6 +266,10 @@ def assess_server(
         )
         for metric in scored
     }  # fmt: skip
+    for metric in PRESENT_ONLY:
+        value = present.get(metric)
+        if value is not None:
+            risks[metric] = present_only_risk(metric, profile, value, forecast.steps)
     dominant = max(risks.values(), key=lambda r: (r.score, r.forecast_score))
     stamps = forecast.timestamps[row]
     likely = [r.first_likely_step for r in risks.values() if r.first_likely_step is not None]

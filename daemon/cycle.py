@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from argus.alerts import ActiveAlert, AlertPolicy, advance, server_levels
-from argus.catalogue import ABSENTABLE_METRICS, TARGET_SOURCES, TARGETS, derive_targets
+from argus.catalogue import ABSENTABLE_METRICS, TARGET_SOURCES, TARGETS
 from argus.daemon.cascade_job import run_cascade_detection
 from argus.daemon.notify_job import remember, server_rows
 from argus.forecast.base import ForecastSet
-from argus.risk import FleetSummary, ServerRisk, assess_server, fleet_summary
+from argus.risk import FleetSummary, ServerRisk, assess_server, fleet_summary, observed_values
 from argus.staleness import StaleServer, stale_servers
 from argus.storage.forecasts import POINT_COLUMNS, save_points
 from argus.storage.predictions import CycleRecord, save_cycle
@@ -91,7 +91,7 @@ def compute_snapshot(
             forecast,
             name,
             profiles[name],
-            derive_targets(latest[name]),
+            observed_values(latest[name]),
             cores=facts[name].cpu_cores,
             metrics=reported_targets(facts[name]),
         )

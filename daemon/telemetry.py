@@ -12,7 +12,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from argus.alerts import RANK
-from argus.risk import URGENT_STEPS
+from argus.risk import PRESENT_ONLY, URGENT_STEPS
 
 if TYPE_CHECKING:
     from argus.daemon.cycle import Snapshot
@@ -62,6 +62,8 @@ class SnapshotCollector(Collector):
                 score.add_metric([name, snap.profiles[name]], risk.risk_score)
                 level.add_metric([name], RANK[snap.levels[name]])
                 for metric, mr in risk.metrics.items():
+                    if metric in PRESENT_ONLY:  # no forecast, no probability
+                        continue
                     prob.add_metric([name, metric, "30m"], mr.within(URGENT_STEPS))
                     prob.add_metric([name, metric, "8h"], mr.within(len(mr.probabilities)))
                 if risk.time_to_issue_minutes is not None:

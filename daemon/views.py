@@ -26,7 +26,7 @@ from argus.daemon.schemas import (
     StaleServerBody,
 )
 from argus.daemon.utc import utc_iso
-from argus.risk import URGENT_STEPS, format_minutes
+from argus.risk import PRESENT_ONLY, URGENT_STEPS, format_minutes
 from argus.thresholds import LEVELS, Level, cores_for
 
 if TYPE_CHECKING:
@@ -108,6 +108,7 @@ def server_prediction(snapshot: Snapshot, name: str) -> ServerPrediction:
                 prob_8h=round(r.within(len(r.probabilities)), 4),
             )
             for m, r in risk.metrics.items()
+            if m not in PRESENT_ONLY
         },
         last_sample=fact.last_sample,
         metrics_reported=metrics_reported(fact.reported),

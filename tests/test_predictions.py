@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from datetime import timedelta
 
@@ -100,6 +101,33 @@ def test_cycle_publishes_seed_shaped_predictions(client, services) -> None:
     )
     events = read_alert_events(services.store)
     assert [(e.server_name, e.kind.value) for e in events] == [("ppweb002", "new")]
+
+
+def test_a_connection_leak_is_scored_on_its_present_close_wait(client, services) -> None:
+    """Sockets in CLOSE_WAIT are not forecast, but past their thresholds they raise the
+    server's level, alert and message; no breach probability is made up for them."""
+    records = fleet_records(3, 2 * 288)
+    leaking = [r for r in records if r["server_name"] == "ppweb001"][-12:]
+    for i, record in enumerate(leaking):  # the last hour: 300 -> 520 sockets
+        record["back_close_wait"] = 300 + 20 * i
+    feed(client, records)
+    assert run_cycle(services) is not None
+
+    body = client.get("/predictions/current").get_json()
+    leak = body["predictions"]["ppweb001"]
+    assert leak["alert"]["level"] == "critical" and leak["dominant_metric"] == "back_close_wait"
+    assert leak["message"] == "Back-end sockets in CLOSE_WAIT at 520 sockets (critical threshold)"
+    assert leak["time_to_issue_minutes"] == 0
+    assert "back_close_wait" not in leak["breach_probability"]
+    assert body["predictions"]["ppweb000"]["alert"]["level"] == "healthy"
+    alerts = client.get("/alerts/active").get_json()["alerts"]
+    assert [(a["server_name"], a["level"]) for a in alerts] == [("ppweb001", "critical")]
+    exposition = client.get("/metrics").get_data(as_text=True)
+    assert re.search(r'argus_risk_score\{[^}]*server="ppweb001"\} 85\.0', exposition)
+    assert 'metric="back_close_wait"' not in exposition
+    explained = client.get("/explain/ppweb001")  # nothing to explain in a forecast, no 500
+    assert explained.status_code == 200
+    assert explained.get_json()["prediction"]["dominant_metric"] == "back_close_wait"
 
 
 def test_gets_never_run_the_model(client, services) -> None:

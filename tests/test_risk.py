@@ -21,6 +21,7 @@ from argus.risk import (
 from argus.thresholds import Level
 
 LEVELS = np.array([0.1, 0.5, 0.9])
+SOCKETS = "Back-end sockets in CLOSE_WAIT"
 TARGETS = ("cpu_pct", "mem_pct", "swap_pct", "iowait_pct", "load", "disk_pct")
 
 
@@ -91,6 +92,26 @@ def test_a_likely_breach_in_45_minutes_is_critical_with_time_to_issue() -> None:
     assert risk.breach_at == datetime(2025, 1, 15, 10, 45)
     assert risk.message == "Memory exhaustion predicted in 45 minutes"
     assert risk.prob_8h > 0.5
+
+
+@pytest.mark.parametrize(
+    ("sockets", "level", "message"),
+    [
+        (None, Level.HEALTHY, "No breach expected in the next 8 hours"),
+        (120, Level.HEALTHY, "No breach expected in the next 8 hours"),
+        (260, Level.DEGRADED, f"{SOCKETS} at 260 sockets (above warning threshold)"),
+        (530, Level.CRITICAL, f"{SOCKETS} at 530 sockets (critical threshold)"),
+    ],
+)
+def test_close_wait_is_scored_on_its_present_value(sockets, level, message) -> None:
+    present = {"cpu_pct": 12.0, "back_close_wait": sockets}
+    risk = assess_server(forecast_of({}), "ppdb001", "Database", present)
+    assert risk.score_level is level and risk.message == message
+    assert ("back_close_wait" in risk.metrics) == (sockets is not None)
+    if level is not Level.HEALTHY:
+        assert risk.dominant_metric == "back_close_wait"
+    assert risk.time_to_issue_minutes == (0 if level is Level.CRITICAL else None)
+    assert risk.prob_30m == (1.0 if level is Level.CRITICAL else pytest.approx(0.0, abs=1e-6))
 
 
 def test_a_calm_forecast_is_healthy() -> None:

@@ -97,14 +97,18 @@ def _risks(
 
 
 def _narrated_metric(risk: ServerRisk, features: tuple[FeatureImportance, ...]) -> str:
-    """The metric the attention analysis talks about: the risky one, else the most weighed."""
+    """The metric the attention analysis talks about: the risky one, else the most weighed
+    (a forecast target: a metric scored on its present value alone has no forecast to explain)."""
+    forecast = [r for m, r in risk.metrics.items() if m in TARGETS]
+    by_risk = sorted(forecast, key=lambda r: (r.score, r.forecast_score))
+    riskiest = by_risk[-1].metric if by_risk else TARGETS[0]
     if risk.risk_score >= NARRATE_FROM_RISK:
-        return risk.dominant_metric
+        return riskiest
     for feature in features:
         metric = metric_of(feature.feature)
         if metric is not None:
             return metric
-    return risk.dominant_metric
+    return riskiest
 
 
 def _attention(
