@@ -97,11 +97,14 @@ def test_bands_are_never_zero_width() -> None:
             assert (band[:, q50] > band[:, q10]).all(), target
 
 
-def run(serving: ServingForecaster, frame: pd.DataFrame, first: int, last: int) -> list:
-    """Call `predict` every 5 minutes of data from step `first` to `last`, as the daemon does."""
+def run(
+    serving: ServingForecaster, frame: pd.DataFrame, first: int, last: int, every: int = 1
+) -> list:
+    """Call `predict` every `every` 5-minute steps of data from step `first` to `last` (each
+    5 minutes: as the daemon does live)."""
     stamps = pd.to_datetime(frame["timestamp"])
     out = []
-    for step in range(first, last):
+    for step in range(first, last, every):
         cut = START + pd.Timedelta(minutes=5 * step)
         out.append(serving.predict(frame[(stamps < cut) & (stamps >= cut - pd.Timedelta(days=8))]))
     return out
@@ -159,6 +162,25 @@ def test_a_new_server_learns_from_its_history_and_its_band_is_its_own_error() ->
     assert np.mean(hits) >= 0.6
     rows = serving.state.row_ids(("rhythm",))
     assert serving.state.served_count[rows].min() > 10  # every eval step scored from history
+
+
+def test_a_backfill_in_batches_is_served_as_if_the_history_had_been_there_at_start() -> None:
+    """Cycles hours of data apart (history posted in batches) teach the state little and
+    late; a server whose data jumped re-learns from its history, so the first live forecast
+    after a backfill is the one a daemon started on the whole history would serve."""
+    rng = np.random.default_rng(5)
+    steps = 9 * DAY_STEPS
+    k = np.arange(steps)
+    cpu = 40 + 25 * np.sin(2 * np.pi * k / DAY_STEPS) + rng.normal(0, 1, steps)
+    mem = 60 + rng.normal(0, 2, steps)
+    frame = feed({"web": {"cpu_pct": cpu, "mem_pct": mem}}, steps)
+    batched = ServingForecaster(None)
+    run(batched, frame, 12, steps, every=111)  # a cycle after each batch of ~9 hours
+    (after,) = run(batched, frame, steps, steps + 1)
+    (fresh,) = run(ServingForecaster(None), frame, steps, steps + 1)
+    np.testing.assert_allclose(after.values, fresh.values)
+    rows = batched.state.row_ids(("web",))
+    assert batched.state.served_count[rows].min() > 10
 
 
 def test_a_newly_promoted_model_does_not_send_every_weight_back_to_the_prior() -> None:

@@ -52,13 +52,16 @@ USUAL_DAYS = 7
 USUAL_MIN_DAYS = 3  # fewer observed days and one odd day would be a third of the median
 LEVEL_FADE = 36.0  # steps over which usual_level's shift fades (e-folding)
 RECORD_EVERY = 6  # a forecast is kept for scoring every 6 buckets (30 min) of data time
-HALF_LIFE_DAYS = 2.0  # realised errors older than this count half
+HALF_LIFE_DAYS = 2.0  # realised errors older than this (in data time) count half
 PRIOR_STRENGTH = 24.0  # a candidate's scores before its own weight counts as much as its prior
 DROP_RATIO = 1.2  # a candidate erring more than this times the best gets no weight
 COVERAGE = 0.8  # the share of actuals the P10-P90 band should hold
 ACI_RATE = 0.05  # step of the band factor's log per checked forecast
 WIDTH_PRIOR = 2.0  # scores of the combination's own error that outweigh the naive band shape
 SCALE_LIMITS = (0.25, 8.0)
+# A server whose data moved on by more than this (1 h) between two cycles re-learns from its
+# history: what it learnt from forecasts hours apart (a backfill in batches) is worth less.
+RELEARN_GAP = 12
 _Z90 = NormalDist().inv_cdf(0.9)
 
 
@@ -68,8 +71,6 @@ def block_of(step: int) -> int:
 
 
 EVAL_BLOCKS = np.array([block_of(s) for s in EVAL_STEPS])
-# each eval step is scored once per record: 48 a day, halved every HALF_LIFE_DAYS
-_STEP_DECAY = 0.5 ** (1.0 / (HALF_LIFE_DAYS * 24 * 60 / (5 * RECORD_EVERY)))
 STEP_BLOCKS = np.array([block_of(s) for s in range(1, BLOCK_ENDS[-1] + 1)])
 
 
@@ -181,6 +182,12 @@ class _Record:
         )
 
 
+# OnlineState's arrays with a row per server.
+_PER_SERVER = (
+    "loss", "count", "log_scale", "checked", "served_loss", "served_count", "decayed_at", "seen_at",
+)
+
+
 class OnlineState:
     """Realised errors and band factors per server; grows as servers appear."""
 
@@ -195,25 +202,43 @@ class OnlineState:
         e = len(EVAL_STEPS)
         self.served_loss = np.zeros((0, targets, e))  # the combination's absolute errors
         self.served_count = np.zeros((0, targets, e))  # decayed counts of those errors
+        self.decayed_at = np.zeros(0, dtype=np.int64)  # bucket the sums were aged to (-1: none)
+        self.seen_at = np.zeros(0, dtype=np.int64)  # the last cycle's bucket of the server
         self.records: deque[_Record] = deque(maxlen=BLOCK_ENDS[-1] // RECORD_EVERY + 2)
         self.last_recorded: int | None = None
 
     def row_ids(self, names: tuple[str, ...]) -> np.ndarray:
-        """State rows of `names`, adding new servers (their band factor: the fleet's mean)."""
+        """State rows of `names`, adding new servers (as `forget` leaves them)."""
         new = [s for s in names if s not in self.rows]
         if new:
             start = len(self.rows)
             self.rows.update({s: start + i for i, s in enumerate(new)})
-            k = len(new)
-            fleet = _fleet_log_scale(self.log_scale, self.checked)
-            self.loss = np.concatenate([self.loss, np.zeros((k, *self.loss.shape[1:]))])
-            self.count = np.concatenate([self.count, np.zeros((k, *self.count.shape[1:]))])
-            for name in ("served_loss", "served_count"):
+            for name in _PER_SERVER:
                 old = getattr(self, name)
-                setattr(self, name, np.concatenate([old, np.zeros((k, *old.shape[1:]))]))
-            self.log_scale = np.concatenate([self.log_scale, np.repeat(fleet[None], k, 0)])
-            self.checked = np.concatenate([self.checked, np.zeros((k, *self.checked.shape[1:]))])
+                grown = np.zeros((len(new), *old.shape[1:]), dtype=old.dtype)
+                setattr(self, name, np.concatenate([old, grown]))
+            self.forget(np.arange(start, start + len(new)))
         return np.array([self.rows[s] for s in names], dtype=np.int64)
+
+    def forget(self, rows: np.ndarray) -> None:
+        """Start `rows` afresh: no errors, the band factor of the fleet's other servers, no
+        forecast of theirs kept for scoring."""
+        others = np.ones(len(self.log_scale), dtype=bool)
+        others[rows] = False
+        fleet = _fleet_log_scale(self.log_scale[others], self.checked[others])
+        for name in ("loss", "count", "checked", "served_loss", "served_count"):
+            getattr(self, name)[rows] = 0.0
+        self.log_scale[rows] = fleet
+        self.decayed_at[rows] = -1
+        self.seen_at[rows] = -1
+        for rec in self.records:
+            rec.open[np.isin(rec.rows, rows)] = False
+
+    def jumped(self, rows: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """(n,) whether each server's data moved on by more than RELEARN_GAP buckets since the
+        last cycle that saw it (a backfill posted in batches, an outage)."""
+        seen = self.seen_at[rows]
+        return (seen >= 0) & (last - seen > RELEARN_GAP)
 
     def forget_candidate(self, candidate: int) -> None:
         """Drop what was learnt of one candidate (a new model replaced the one it was)."""
@@ -230,7 +255,7 @@ class OnlineState:
         remap = np.full(len(self.rows), -1)
         remap[old] = np.arange(len(old))
         self.rows = {s: i for i, s in enumerate(kept)}
-        for name in ("loss", "count", "log_scale", "checked", "served_loss", "served_count"):
+        for name in _PER_SERVER:
             setattr(self, name, getattr(self, name)[old])
         for rec in self.records:
             live = remap[rec.rows] >= 0
@@ -285,13 +310,13 @@ class OnlineState:
         self.records.append(_Record.of(rows, origin, cands, served, bands, scale))
 
     def score_known(
-        self, rows: np.ndarray, cands: np.ndarray, served: np.ndarray, bands: np.ndarray,
-        scale: np.ndarray, actual: np.ndarray,
+        self, rows: np.ndarray, origin: np.ndarray, cands: np.ndarray, served: np.ndarray,
+        bands: np.ndarray, scale: np.ndarray, actual: np.ndarray,
     ) -> None:
-        """Score at once a forecast whose actuals are already known, `actual` (n, E, T) at
-        EVAL_STEPS (NaN: not yet): how a server seen for the first time learns from the
-        history it arrives with."""
-        rec = _Record.of(rows, np.zeros(len(rows), dtype=np.int64), cands, served, bands, scale)
+        """Score at once a forecast from `origin` (n,) whose actuals are already known,
+        `actual` (n, E, T) at EVAL_STEPS (NaN: not yet): how a server seen for the first time
+        learns from the history it arrives with."""
+        rec = _Record.of(rows, origin, cands, served, bands, scale)
         i, e = np.nonzero(np.isfinite(actual).any(axis=2))
         if len(i):
             self._score(rec, i, e, actual[i, e])
@@ -320,12 +345,7 @@ class OnlineState:
         rows, blocks = rec.rows[i], EVAL_BLOCKS[e]
         err = np.abs(rec.medians[i, :, e] - actual[:, :, None]) / rec.scale[i][:, :, None]
         ok = np.isfinite(err)
-        # decay each (server, block) once per score it gets, then add the new scores
-        keys, counts = np.unique(rows * len(BLOCK_ENDS) + blocks, return_counts=True)
-        ur, ub = np.divmod(keys, len(BLOCK_ENDS))
-        shrink = (_decay(ub) ** counts)[:, None, None]
-        self.loss[ur, :, ub] *= shrink
-        self.count[ur, :, ub] *= shrink
+        self._decay_to(rows, rec.origin[i] + np.asarray(EVAL_STEPS)[e])
         at = (rows[:, None], np.arange(self.targets)[None, :], blocks[:, None])
         np.add.at(self.loss, at, np.where(ok, err, 0.0))
         np.add.at(self.count, at, ok.astype(np.float64))
@@ -337,6 +357,21 @@ class OnlineState:
         np.add.at(self.checked, at, seen.astype(np.float64))
         np.clip(self.log_scale, *np.log(SCALE_LIMITS), out=self.log_scale)
 
+    def _decay_to(self, rows: np.ndarray, times: np.ndarray) -> None:
+        """Age each server's error sums to the latest of `times` (buckets of the actuals about
+        to be added): halved per HALF_LIFE_DAYS of data time, however often cycles ran (a
+        backfill posted in hours-long batches scores a few forecasts a day, and the first
+        days' errors must not outlive the history)."""
+        latest = np.full(len(self.rows), -1, dtype=np.int64)
+        np.maximum.at(latest, rows, times.astype(np.int64))
+        hit = np.flatnonzero(latest >= 0)
+        before = self.decayed_at[hit]
+        age = np.where(before >= 0, np.maximum(latest[hit] - before, 0), 0)
+        shrink = 0.5 ** (age / (HALF_LIFE_DAYS * DAY_STEPS))
+        for sums in (self.loss, self.count, self.served_loss, self.served_count):
+            sums[hit] *= shrink.reshape(-1, *([1] * (sums.ndim - 1)))
+        self.decayed_at[hit] = np.maximum(before, latest[hit])
+
     def _score_served(
         self, rec: _Record, i: np.ndarray, e: np.ndarray, actual: np.ndarray
     ) -> None:
@@ -346,11 +381,6 @@ class OnlineState:
         rows = rec.rows[i]
         err = np.abs(rec.served[i, :, e] - actual)  # (k, T)
         ok = np.isfinite(err)
-        keys, counts = np.unique(rows * len(EVAL_STEPS) + e, return_counts=True)
-        ur, ue = np.divmod(keys, len(EVAL_STEPS))
-        shrink = (_STEP_DECAY ** counts)[:, None]
-        self.served_loss[ur, :, ue] *= shrink
-        self.served_count[ur, :, ue] *= shrink
         at = (rows[:, None], np.arange(self.targets)[None, :], e[:, None])
         np.add.at(self.served_loss, at, np.where(ok, err, 0.0))
         np.add.at(self.served_count, at, ok.astype(np.float64))
@@ -368,11 +398,6 @@ class OnlineState:
         trust = (count / (count + WIDTH_PRIOR)) @ to_steps
         return trust * own + (1 - trust) * naive
 
-
-def _decay(blocks: np.ndarray) -> np.ndarray:
-    """Per-score decay of a block's sums: scores per day = 48 records x its eval steps."""
-    per_day = (24 * 60 / (5 * RECORD_EVERY)) * np.bincount(EVAL_BLOCKS, minlength=len(BLOCK_ENDS))
-    return 0.5 ** (1.0 / (HALF_LIFE_DAYS * per_day[blocks]))
 
 
 def _fleet_log_scale(log_scale: np.ndarray, checked: np.ndarray) -> np.ndarray:

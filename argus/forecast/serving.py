@@ -139,10 +139,9 @@ class ServingForecaster:
             self.state.keep_only(state_names)  # servers that left the fleet
         new = np.array([s not in self.state.rows for s in state_names], dtype=bool)
         rows = self.state.row_ids(state_names)
-        if learn and new.any():
-            self._learn_history(frame, buckets.names, new, rows[new], own)
         if learn:
-            self.state.observe(rows, last, recent)
+            relearn = new | self.state.jumped(rows, last)
+            self._catch_up(frame, buckets, recent, rows, relearn)
         raw, served = self._model_forecast(frame, buckets)
         cands = combine.candidates(recent, raw[..., self._q(0.5)] if raw is not None
                                    else np.full((len(names), len(TARGETS), self.horizon), np.nan))
@@ -167,6 +166,24 @@ class ServingForecaster:
             return result
         return apply_trends_to(result, names, recent[:, -trend_steps:], self.trend)
 
+    def _catch_up(
+        self,
+        frame: pd.DataFrame | FleetGrid,
+        buckets: Buckets,
+        recent: np.ndarray,
+        rows: np.ndarray,
+        relearn: np.ndarray,
+    ) -> None:
+        """Learn what arrived since the last cycle: servers seen for the first time, or whose
+        data jumped on by more than an hour, start afresh from their history (`relearn`); the
+        forecasts kept earlier are scored against the actuals now in `recent`."""
+        last = buckets.time_idx[buckets.starts[1:] - 1]
+        if relearn.any():
+            self.state.forget(rows[relearn])
+            self._learn_history(frame, buckets.names, relearn, rows[relearn], recent.shape[1])
+        self.state.seen_at[rows] = last
+        self.state.observe(rows, last, recent)
+
     def _learn_history(
         self,
         frame: pd.DataFrame | FleetGrid,
@@ -187,6 +204,7 @@ class ServingForecaster:
         if buckets.names != names:  # the same window, so the same servers: never expected
             return
         long = buckets.recent(length)[new]
+        last = buckets.time_idx[buckets.starts[1:] - 1][new]
         steps = np.array(combine.EVAL_STEPS)
         no_model = np.full((len(rows), len(TARGETS), self.horizon), np.nan)
         prior = self._prior()
@@ -202,7 +220,8 @@ class ServingForecaster:
             at = end + steps - 1
             actual = np.full((len(rows), len(steps), len(TARGETS)), np.nan)
             actual[:, at < length] = long[:, at[at < length]]
-            self.state.score_known(rows, cands, median, bands, scale, actual)
+            origin = last - length + end  # the bucket `recent` ends at
+            self.state.score_known(rows, origin, cands, median, bands, scale, actual)
 
     def _q(self, q: float) -> int:
         return self.quantiles.index(q)
