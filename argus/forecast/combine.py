@@ -59,9 +59,6 @@ COVERAGE = 0.8  # the share of actuals the P10-P90 band should hold
 ACI_RATE = 0.05  # step of the band factor's log per checked forecast
 WIDTH_PRIOR = 2.0  # scores of the combination's own error that outweigh the naive band shape
 SCALE_LIMITS = (0.25, 8.0)
-# A server whose data moved on by more than this (1 h) between two cycles re-learns from its
-# history: what it learnt from forecasts hours apart (a backfill in batches) is worth less.
-RELEARN_GAP = 12
 _Z90 = NormalDist().inv_cdf(0.9)
 
 
@@ -184,7 +181,7 @@ class _Record:
 
 # OnlineState's arrays with a row per server.
 _PER_SERVER = (
-    "loss", "count", "log_scale", "checked", "served_loss", "served_count", "decayed_at", "seen_at",
+    "loss", "count", "log_scale", "checked", "served_loss", "served_count", "decayed_at",
 )
 
 
@@ -203,42 +200,23 @@ class OnlineState:
         self.served_loss = np.zeros((0, targets, e))  # the combination's absolute errors
         self.served_count = np.zeros((0, targets, e))  # decayed counts of those errors
         self.decayed_at = np.zeros(0, dtype=np.int64)  # bucket the sums were aged to (-1: none)
-        self.seen_at = np.zeros(0, dtype=np.int64)  # the last cycle's bucket of the server
         self.records: deque[_Record] = deque(maxlen=BLOCK_ENDS[-1] // RECORD_EVERY + 2)
         self.last_recorded: int | None = None
 
     def row_ids(self, names: tuple[str, ...]) -> np.ndarray:
-        """State rows of `names`, adding new servers (as `forget` leaves them)."""
+        """State rows of `names`, adding new servers (their band factor: the fleet's mean)."""
         new = [s for s in names if s not in self.rows]
         if new:
             start = len(self.rows)
             self.rows.update({s: start + i for i, s in enumerate(new)})
+            fleet = _fleet_log_scale(self.log_scale, self.checked)
             for name in _PER_SERVER:
                 old = getattr(self, name)
                 grown = np.zeros((len(new), *old.shape[1:]), dtype=old.dtype)
                 setattr(self, name, np.concatenate([old, grown]))
-            self.forget(np.arange(start, start + len(new)))
+            self.log_scale[start:] = fleet
+            self.decayed_at[start:] = -1
         return np.array([self.rows[s] for s in names], dtype=np.int64)
-
-    def forget(self, rows: np.ndarray) -> None:
-        """Start `rows` afresh: no errors, the band factor of the fleet's other servers, no
-        forecast of theirs kept for scoring."""
-        others = np.ones(len(self.log_scale), dtype=bool)
-        others[rows] = False
-        fleet = _fleet_log_scale(self.log_scale[others], self.checked[others])
-        for name in ("loss", "count", "checked", "served_loss", "served_count"):
-            getattr(self, name)[rows] = 0.0
-        self.log_scale[rows] = fleet
-        self.decayed_at[rows] = -1
-        self.seen_at[rows] = -1
-        for rec in self.records:
-            rec.open[np.isin(rec.rows, rows)] = False
-
-    def jumped(self, rows: np.ndarray, last: np.ndarray) -> np.ndarray:
-        """(n,) whether each server's data moved on by more than RELEARN_GAP buckets since the
-        last cycle that saw it (a backfill posted in batches, an outage)."""
-        seen = self.seen_at[rows]
-        return (seen >= 0) & (last - seen > RELEARN_GAP)
 
     def forget_candidate(self, candidate: int) -> None:
         """Drop what was learnt of one candidate (a new model replaced the one it was)."""

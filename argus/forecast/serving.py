@@ -16,10 +16,9 @@ that turns those forecasts into what Argus serves lives here, the same for every
    way (`argus.forecast.trend`).
 
 `predict` learns: it scores the forecasts it made earlier against the actuals that arrived since
-and keeps this one for scoring; a server seen for the first time (or whose data jumped on
-since the last call) first learns from its recent history. `forecast(..., learn=False)` serves
-without learning
-(explanations' what-if copies must not teach it anything).
+and keeps this one for scoring; a server seen for the first time first learns from its recent
+history. `forecast(..., learn=False)` serves without learning (explanations' what-if copies
+must not teach it anything).
 """
 
 from __future__ import annotations
@@ -143,9 +142,10 @@ class ServingForecaster:
             self.state.keep_only(state_names)  # servers that left the fleet
         new = np.array([s not in self.state.rows for s in state_names], dtype=bool)
         rows = self.state.row_ids(state_names)
+        if learn and new.any():
+            self._learn_history(frame, buckets.names, new, rows[new], own)
         if learn:
-            relearn = new | self.state.jumped(rows, last)
-            self._catch_up(frame, buckets, recent, rows, relearn)
+            self.state.observe(rows, last, recent)
         raw, served = self._model_forecast(frame, buckets)
         cands = combine.candidates(recent, raw[..., self._q(0.5)] if raw is not None
                                    else np.full((len(names), len(TARGETS), self.horizon), np.nan))
@@ -170,24 +170,6 @@ class ServingForecaster:
             return result
         return apply_trends_to(result, names, recent[:, -trend_steps:], self.trend)
 
-    def _catch_up(
-        self,
-        frame: pd.DataFrame | FleetGrid,
-        buckets: Buckets,
-        recent: np.ndarray,
-        rows: np.ndarray,
-        relearn: np.ndarray,
-    ) -> None:
-        """Learn what arrived since the last cycle: servers seen for the first time, or whose
-        data jumped on by more than an hour, start afresh from their history (`relearn`); the
-        forecasts kept earlier are scored against the actuals now in `recent`."""
-        last = buckets.time_idx[buckets.starts[1:] - 1]
-        if relearn.any():
-            self.state.forget(rows[relearn])
-            self._learn_history(frame, buckets.names, relearn, rows[relearn], recent.shape[1])
-        self.state.seen_at[rows] = last
-        self.state.observe(rows, last, recent)
-
     def _learn_history(
         self,
         frame: pd.DataFrame | FleetGrid,
@@ -196,12 +178,12 @@ class ServingForecaster:
         rows: np.ndarray,
         own: int,
     ) -> None:
-        """The servers `which` (state `rows`: new, restarted, or with a jump in their data)
-        learn their weights and band widths from the history they arrive with: the cheap
-        candidates and their combination are forecast from an origin every `WARM_EVERY`
-        buckets over the last `WARM_DAYS` days and scored at once against the actuals that
-        followed. (The model's own errors are not: it forecasts the live cycles only, and
-        starts at its prior share.)"""
+        """The servers `which` (state `rows`) seen for the first time (a new server, every
+        server after a restart) learn their weights and band widths from the history they
+        arrive with: the cheap candidates and their combination are forecast from an origin
+        every `WARM_EVERY` buckets over the last `WARM_DAYS` days and scored at once against
+        the actuals that followed. (The model's own errors are not: it forecasts the live
+        cycles only, and starts at its prior share.)"""
         extra = int(WARM_DAYS * DAY_STEPS)
         length = own + extra
         buckets = (buckets_of(frame, length) if isinstance(frame, FleetGrid)
