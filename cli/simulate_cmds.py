@@ -110,8 +110,8 @@ def demo(
             envvar="ARGUS_DEMO_TRAIN_MINUTES",
             min=0.0,
             help="Train a TFT on the backfill first, the network for up to this many minutes "
-            "(then calibration and scoring: a few minutes in all with the defaults, 8.5 measured "
-            "on 2 busy cores; 0: serve the seasonal-naive fallback).",
+            "(then calibration and scoring: about 2 minutes in all with the defaults on 2 idle "
+            "cores, 8.5 on 2 busy ones; 0: serve the seasonal-naive fallback).",
         ),
     ] = 2.0,
 ) -> None:

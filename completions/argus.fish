@@ -143,7 +143,7 @@ complete -c argus -n '__fish_seen_subcommand_from demo' -l backfill-days -r -F -
 complete -c argus -n '__fish_seen_subcommand_from demo' -l speed -r -F -d 'How much faster than the wall clock the data clock runs (60: one 5-minute sample per server every 5 s).'
 complete -c argus -n '__fish_seen_subcommand_from demo' -l seed -r -F -d ''
 complete -c argus -n '__fish_seen_subcommand_from demo' -l incident-rate -r -F -d ''
-complete -c argus -n '__fish_seen_subcommand_from demo' -l train-minutes -r -F -d 'Train a TFT on the backfill first, the network for up to this many minutes (then calibration and scoring: a few minutes in all with the defaults, 8.5 measured on 2 busy cores; 0: serve the seasonal-naive fallback).'
+complete -c argus -n '__fish_seen_subcommand_from demo' -l train-minutes -r -F -d 'Train a TFT on the backfill first, the network for up to this many minutes (then calibration and scoring: about 2 minutes in all with the defaults on 2 idle cores, 8.5 on 2 busy ones; 0: serve the seasonal-naive fallback).'
 complete -c argus -n __fish_use_subcommand -a scenario -d 'Ask a running `argus demo` to switch scenario at its next tick (exit 1 if none runs).'
 complete -c argus -n '__fish_seen_subcommand_from scenario' -a 'healthy degrading critical cascade'
 complete -c argus -n '__fish_seen_subcommand_from scenario' -l server -r -a '(argus servers 2>/dev/null)' -d 'Server to hit.'

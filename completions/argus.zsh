@@ -203,7 +203,7 @@ _argus() {
                 '--speed[How much faster than the wall clock the data clock runs (60\: one 5-minute sample per server every 5 s).]:value:_files' \
                 '--seed[]:value:_files' \
                 '--incident-rate[]:value:_files' \
-                '--train-minutes[Train a TFT on the backfill first, the network for up to this many minutes (then calibration and scoring\: a few minutes in all with the defaults, 8.5 measured on 2 busy cores; 0\: serve the seasonal-naive fallback).]:value:_files'
+                '--train-minutes[Train a TFT on the backfill first, the network for up to this many minutes (then calibration and scoring\: about 2 minutes in all with the defaults on 2 idle cores, 8.5 on 2 busy ones; 0\: serve the seasonal-naive fallback).]:value:_files'
             ;;
         scenario)
             _arguments '1:name:(healthy degrading critical cascade)' \

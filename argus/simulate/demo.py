@@ -42,7 +42,7 @@ LOG_FILE = "argus-demo.log"  # the daemon's log: kept out of the terminal so the
 # trains for 90 % of the cap, then data preparation, the blend, calibration and the validation
 # scores take the rest. Measured 2026-12-07: 8 min 28 s on 2 CPU cores shared with other jobs
 # (load average 11); the run prints its own time.
-TRAINING_NOTE = "a few minutes; 8.5 measured on 2 busy cores"
+TRAINING_NOTE = "about 2 minutes on 2 idle cores, 8.5 on 2 busy ones"
 
 
 class DemoError(RuntimeError):
