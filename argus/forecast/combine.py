@@ -2,9 +2,9 @@
 
 Which forecast is best differs by server: a VM whose CPU is noise around a level is forecast
 best by its recent mean, one with a daily rhythm by its usual level at that time, one the
-network understands by the network. So the served median is a weighted mean of cheap candidates
-and the model's median, with weights from each candidate's realised error on *that* server over
-the recent days (online aggregation, inverse squared error in the manner of Bates and Granger),
+network understands by the network. So the served median is a weighted median of cheap
+candidates and the model's median, with weights from each candidate's realised error on *that*
+server over the recent days (online aggregation, inverse squared error as Bates and Granger),
 each candidate's shrunk towards its share of the fleet-level weights learnt at training by
 its own evidence (a candidate scored for days keeps its weight when a new model arrives).
 
@@ -389,7 +389,16 @@ def _fleet_log_scale(log_scale: np.ndarray, checked: np.ndarray) -> np.ndarray:
 
 
 def combine(cands: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """(n, T, H) the weighted median from candidates (n, T, H, C) and block weights (n, T, B, C)."""
+    """(n, T, H) the weighted median of candidates (n, T, H, C) under block weights (n, T, B, C).
+
+    A median, not a mean: it is the combination an absolute error rewards, and a candidate far
+    from the others (the last value on a spike) moves it only by outweighing them. (On the
+    tuning data a weighted mean served Bitbrains CPU 1 h at 0.84 relative MASE, the median
+    at 0.77; every other cell within 0.02.) A step without any candidate gets 0."""
     step_w = weights[:, :, STEP_BLOCKS[: cands.shape[2]]]  # (n, T, H, C)
-    values = np.where(np.isfinite(cands), cands, 0.0)
-    return (values * step_w).sum(axis=-1)
+    seen = np.isfinite(cands)
+    order = np.argsort(np.where(seen, cands, np.inf), axis=-1)
+    values = np.take_along_axis(np.where(seen, cands, 0.0), order, axis=-1)
+    cum = np.cumsum(np.take_along_axis(np.where(seen, step_w, 0.0), order, axis=-1), axis=-1)
+    half = np.argmax(cum >= 0.5 * cum[..., -1:], axis=-1)[..., None]
+    return np.take_along_axis(values, half, axis=-1)[..., 0]
