@@ -159,12 +159,19 @@ def test_serving_starts_from_the_learnt_blend_and_spread_factors(model: TFTForec
     raw = model.predict(feed)  # the network's own quantiles
     serving = ServingForecaster(model, trend=None)
     served = serving.forecast(feed)
-    # with no realised errors yet, the median is the learnt blend of the network's with the
-    # last value and the week's usual level ...
+    # with no realised errors yet, the median is the weighted median of the network's, the
+    # last value and the week's usual level under the learnt blend's weights ...
     mid = model.config.quantiles.index(0.5)
     recent = fast_predict.bucket_frame(feed, 2200).recent(history_steps())
     anchors = anchor_points(recent, raw.values[..., mid])
-    median = np.clip(blend.medians(raw.values[..., mid], anchors, TARGETS), 0, None)
+    points = np.concatenate([raw.values[..., mid, None], anchors], axis=-1)  # (n, T, H, 3)
+    weights = blend.step_weights(TARGETS, model.config.horizon)  # (T, H, 3)
+    median = np.empty(points.shape[:-1])
+    for i, t, h in np.ndindex(*median.shape):
+        order = np.argsort(points[i, t, h])
+        cum = np.cumsum(weights[t, h][order])
+        median[i, t, h] = points[i, t, h][order][np.searchsorted(cum, cum[-1] / 2)]
+    median = np.clip(median, 0, None)
     np.testing.assert_allclose(served.values[..., mid], median, atol=1e-9)
     # ... and each quantile keeps the network's distance from it, scaled by its factor
     # (where that is wider than the band's floor)
