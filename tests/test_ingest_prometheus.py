@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -139,7 +140,9 @@ def test_pulled_host_matches_psutil_and_an_outage_loses_nothing(
     assert len(pairs) >= 3, [r["timestamp"] for r in rows]
     cpu = [abs(r["cpu_idle_pct"] - sampler.idle_pct(t - STEP, t)) for r, t in pairs]
     mem = [abs(r["mem_used_pct"] - sampler.at(t)[2]) for r, t in pairs]
-    assert sum(cpu) / len(cpu) < 4.0, cpu
+    # the median: a window at the daemon's start-up burst can be 30 points off between a
+    # scrape-aligned rate() and psutil's quarter-second reads (seen once in CI)
+    assert statistics.median(cpu) < 4.0, cpu
     assert max(mem) < 3.0, mem
     assert all(abs(r["load_average"] - sampler.at(t)[3]) < 1.5 for r, t in pairs)
     fullest = max(psutil.disk_usage(p.mountpoint).percent for p in psutil.disk_partitions())
