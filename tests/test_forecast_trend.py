@@ -88,6 +88,22 @@ def test_no_override_without_a_significant_unusual_rise() -> None:
     np.testing.assert_array_equal(served.values, forecast(everyone, None).values)
 
 
+def test_a_step_to_a_new_level_is_not_extrapolated() -> None:
+    # A job that starts: memory steps up by 30 points in one bucket on top of a climb that
+    # alone would be a leak. Most of the hour's rise is that one step: a new level, not a ramp.
+    job = series("job")
+    job.values[-12:, MEM] += 0.6 * np.arange(1, 13)
+    job.values[-6:, MEM] += 30.0
+    assert forecast([job], TrendRule()).model_of("job") == "baseline"
+    # the same series is extrapolated by a rule that lets any step through
+    lax = TrendRule(step_share=float("inf"))
+    assert forecast([job], lax).model_of("job") == "baseline" + TREND_SUFFIX
+    # ... and the climb without the step is
+    leak = series("leak")
+    leak.values[-12:, MEM] += 0.6 * np.arange(1, 13)
+    assert forecast([leak], TrendRule()).model_of("leak") == "baseline" + TREND_SUFFIX
+
+
 def test_a_climb_the_model_already_forecasts_is_left_alone() -> None:
     leak = series("leak")
     leak.values[-12:, MEM] += 0.5 * np.arange(1, 13)
