@@ -79,21 +79,22 @@ OPTIONAL_FIELDS: tuple[MetricField, ...] = (
 TARGETS: tuple[str, ...] = ("cpu_pct", "mem_pct", "swap_pct", "iowait_pct", "load", "disk_pct")
 
 
+def field_value(record: Mapping[str, Any], name: str) -> float | None:
+    """A record's numeric field `name` (None: the record lacks it; NaN counts as lacking)."""
+    value = record.get(name)
+    return None if value is None or value != value else float(value)
+
+
 def derive_targets(record: Mapping[str, Any]) -> dict[str, float | None]:
     """Map one record's fields to the model's target values (None: the record lacks it)."""
-
-    def field(name: str) -> float | None:
-        value = record.get(name)
-        return None if value is None or value != value else float(value)  # NaN: absent too
-
-    idle = field("cpu_idle_pct")
+    idle = field_value(record, "cpu_idle_pct")
     return {
         "cpu_pct": None if idle is None else 100.0 - idle,
-        "mem_pct": field("mem_used_pct"),
-        "swap_pct": field("swap_used_pct"),
-        "iowait_pct": field("cpu_iowait_pct"),
-        "load": field("load_average"),
-        "disk_pct": field("disk_usage_pct"),
+        "mem_pct": field_value(record, "mem_used_pct"),
+        "swap_pct": field_value(record, "swap_used_pct"),
+        "iowait_pct": field_value(record, "cpu_iowait_pct"),
+        "load": field_value(record, "load_average"),
+        "disk_pct": field_value(record, "disk_usage_pct"),
     }
 
 

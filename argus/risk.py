@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from argus.catalogue import STEP_MINUTES, derive_targets
+from argus.catalogue import STEP_MINUTES, derive_targets, field_value
 from argus.forecast.base import ForecastSet
 from argus.thresholds import Level, level_for, threshold_for
 
@@ -180,9 +180,7 @@ def observed_values(record: Mapping[str, Any]) -> dict[str, float | None]:
     """A record's present values of everything the risk scores: the forecast targets
     (`derive_targets`) and the present-only metrics (None: the record lacks it)."""
     out = derive_targets(record)
-    for metric in PRESENT_ONLY:
-        value = record.get(metric)
-        out[metric] = None if value is None or value != value else float(value)  # NaN: absent
+    out.update({metric: field_value(record, metric) for metric in PRESENT_ONLY})
     return out
 
 
