@@ -164,6 +164,27 @@ def test_a_new_server_learns_from_its_history_and_its_band_is_its_own_error() ->
     assert serving.state.served_count[rows].min() > 10  # every eval step scored from history
 
 
+def test_the_warm_start_reads_each_origins_usual_level_from_one_pass_over_the_history() -> None:
+    """`_learn_history` computes the usual level once over a server's whole history and
+    slices it per origin: the candidates must equal those the origin's own window gives,
+    gaps and all (a day missing is a day fewer in the median)."""
+    rng = np.random.default_rng(5)
+    own, extra, horizon = combine.history_steps(), 3 * DAY_STEPS, 96
+    long = rng.normal(50, 10, (3, own + extra, len(TARGETS)))
+    long[0, 500 : 500 + DAY_STEPS] = np.nan  # a day without data
+    long[1, ::7] = np.nan  # scattered gaps
+    long[2, : own // 2] = np.nan  # a server that appeared within the week
+    span = combine.RECENT_STEPS + horizon
+    usual = combine.usual_at(long, own - combine.RECENT_STEPS, extra + span)
+    model = np.full((3, len(TARGETS), horizon), np.nan)
+    for end in (own, own + 100, own + extra - 1):
+        recent = long[:, end - own : end]
+        sliced = usual[:, end - own : end - own + span]
+        np.testing.assert_array_equal(
+            combine.candidates(recent, model, sliced), combine.candidates(recent, model)
+        )
+
+
 def test_a_backfill_in_batches_forgets_its_first_days_in_data_time() -> None:
     """History posted in batches (a cycle per ~9 hours of data) scores a few forecasts a day:
     errors must age with data time, not per score, or a wild first week would keep the band

@@ -109,9 +109,13 @@ def _interpolation(steps: list[int], horizon: int) -> np.ndarray:
     return np.stack([np.interp(at, steps, row) for row in eye])
 
 
-def candidates(recent: np.ndarray, model: np.ndarray) -> np.ndarray:
+def candidates(
+    recent: np.ndarray, model: np.ndarray, usual: np.ndarray | None = None
+) -> np.ndarray:
     """(n, T, H, C) every candidate's median; `recent` (n, L, T) ends at each server's last
-    bucket (NaN where none), `model` (n, T, H) is the model's median (NaN: not served)."""
+    bucket (NaN where none), `model` (n, T, H) is the model's median (NaN: not served);
+    `usual` (n, RECENT_STEPS + H, T) is the usual level from the last hour's first bucket on
+    (`usual_at`), where the caller has it already."""
     n, length, t = recent.shape
     horizon = model.shape[2]
     filled = forward_fill(recent, axis=1)
@@ -122,8 +126,10 @@ def candidates(recent: np.ndarray, model: np.ndarray) -> np.ndarray:
         mean = np.where(np.isfinite(mean), mean, last)
         median = np.nanmedian(recent[:, -RECENT_STEPS:], axis=1)
         median = np.where(np.isfinite(median), median, last)
-        usual = _usual(recent, length, horizon)  # (n, H, T)
-        usual_now = np.nanmean(_usual(recent, length - RECENT_STEPS, RECENT_STEPS), axis=1)
+        if usual is None:
+            usual = usual_at(recent, length - RECENT_STEPS, RECENT_STEPS + horizon)
+        usual_now = np.nanmean(usual[:, :RECENT_STEPS], axis=1)  # (n, T)
+        usual = usual[:, RECENT_STEPS:]  # (n, H, T)
     fade = np.exp(-np.arange(1, horizon + 1) / LEVEL_FADE)
     shift = np.where(np.isfinite(usual_now), mean - usual_now, 0.0)  # (n, T)
     out = np.empty((n, t, horizon, len(CANDIDATES)))
@@ -136,8 +142,10 @@ def candidates(recent: np.ndarray, model: np.ndarray) -> np.ndarray:
     return out
 
 
-def _usual(recent: np.ndarray, start: int, length: int) -> np.ndarray:
-    """(n, length, T) the same-time median over the last days, NaN under USUAL_MIN_DAYS."""
+def usual_at(recent: np.ndarray, start: int, length: int) -> np.ndarray:
+    """(n, length, T) the usual level at positions start.. of `recent`: the same-time median
+    over the USUAL_DAYS before each (NaN under USUAL_MIN_DAYS of them observed). It reads only
+    the days before a position, so it is the same from any origin that has them."""
     median = same_time_median(recent, start, length, USUAL_DAYS)
     days = np.zeros(median.shape, dtype=np.int8)
     for d in range(1, USUAL_DAYS + 1):

@@ -195,9 +195,14 @@ class ServingForecaster:
         steps = np.array(combine.EVAL_STEPS)
         no_model = np.full((len(rows), len(TARGETS), self.horizon), np.nan)
         prior, unserved = self._prior(), np.zeros(len(rows), dtype=bool)
+        # The usual level of a bucket reads only the week before it, the same from any origin:
+        # computed once over the whole history instead of once per origin (most of the cost).
+        span = combine.RECENT_STEPS + self.horizon
+        usual = combine.usual_at(long, own - combine.RECENT_STEPS, length - own + span)
         for end in range(own, length, WARM_EVERY):  # the origin is just after `end - 1`
             recent = long[:, end - own : end]
-            cands = combine.candidates(recent, no_model)
+            at_end = usual[:, end - own : end - own + span]
+            cands = combine.candidates(recent, no_model, at_end)
             weights = self.state.weights(rows, prior, np.isfinite(cands[:, :, 0, :]))
             median = combine.combine(cands, weights)
             scale = combine.scales(recent)
