@@ -3,9 +3,9 @@
 `argus serve` on a fresh data directory with its defaults; feed a fleet's history up to a
 cutoff; `POST /admin/trigger-training` (the daemon's own training defaults) and wait for it;
 then replay the rest tick by tick (each 5-minute tick is posted and its prediction cycle
-awaited) and read `GET /predictions/current` every hour (`--read-every`). Each served P50 at
-1 h and 8 h is scored against naive (the last value fed) and seasonal naive (the value a day
-before) on the same points, all clipped to 0-100 as fed: relative MASE = the served
+awaited) and read `GET /predictions/current` after every cycle (`--read-every`). Each
+served P50 at 1 h and 8 h is scored against naive (the last value fed) and seasonal naive
+(the value a day before) on the same points, all clipped to 0-100 as fed: relative MASE = the served
 median-over-servers MASE / the better baseline's; coverage = the share of actuals inside the
 served P10-P90.
 
@@ -211,9 +211,11 @@ def main() -> None:
         "the serving layer keeps forecasts for scoring; 1: every tick, as live)",
     )
     parser.add_argument(
-        "--read-every", type=float, default=1.0,
-        help="hours between reads of the served forecasts (each read is scored at 1 h and 8 h; "
-        "hourly reads give six times the points of 6-hourly ones, the same expected score)",
+        "--read-every", type=float, default=0.5,
+        help="hours between reads of the served forecasts (each read is scored at 1 h and 8 h); "
+        "0.5: every cycle, so every phase of the hour counts (hourly reads score one phase: "
+        "on 30 Bitbrains VMs over 3 days of July, CPU at 1 h was 0.95 from one and 0.78 from "
+        "both)",
     )
     args = parser.parse_args()
     read_every = max(args.ticks, int(round(args.read_every * 12 / args.ticks)) * args.ticks)
