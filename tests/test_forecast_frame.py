@@ -11,8 +11,10 @@ from argus.forecast.baseline import Naive, SeasonalNaive
 from argus.forecast.frame import (
     DAY_STEPS,
     add_covariates,
+    forward_fill,
     future_lags,
     future_rows,
+    last_finite,
     median_of_layers,
     network_frame,
     to_grid,
@@ -132,3 +134,18 @@ def test_seasonal_naive_repeats_yesterday_and_falls_back_to_naive() -> None:
     lo, hi = fs.series("ppdb01", "cpu_pct")[1][:, [1, 5]].T
     assert (hi > lo).all()  # empirical errors give a real interval
     assert Naive().predict(frame).median("ppdb01", "cpu_pct")[-1] == pytest.approx(cpu[-1])
+
+
+def test_last_finite_is_the_forward_filled_last_step() -> None:
+    """Gaps, a series never seen and a server silent for its last 100 steps."""
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(20, 300, 6))
+    values[rng.random(values.shape) < 0.5] = np.nan
+    values[3, :, 2] = np.nan
+    values[4, 199] = 7.0
+    values[4, -100:] = np.nan
+    last = last_finite(values)
+    np.testing.assert_array_equal(last, forward_fill(values, axis=1)[:, -1])
+    assert np.isnan(last[3, 2]) and (last[4] == 7.0).all()
+    full = rng.normal(size=(3, 10, 2))  # every series reported last: read as it is
+    np.testing.assert_array_equal(last_finite(full), full[:, -1])

@@ -36,7 +36,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from argus.forecast.frame import DAY_STEPS, forward_fill, same_time_median
+from argus.forecast.frame import DAY_STEPS, last_finite, same_time_median
 
 CANDIDATES: tuple[str, ...] = (
     "model", "naive", "recent_mean", "recent_median", "usual", "usual_level",
@@ -118,8 +118,7 @@ def candidates(
     (`usual_at`), where the caller has it already."""
     n, length, t = recent.shape
     horizon = model.shape[2]
-    filled = forward_fill(recent, axis=1)
-    last = filled[:, -1]  # (n, T)
+    last = last_finite(recent)  # (n, T)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN hour: no recent mean
         mean = np.nanmean(recent[:, -RECENT_STEPS:], axis=1)

@@ -137,6 +137,17 @@ def forward_fill(values: np.ndarray, axis: int = 0) -> np.ndarray:
     return np.take_along_axis(values, idx, axis=axis)
 
 
+def last_finite(values: np.ndarray) -> np.ndarray:
+    """(n, T) the last finite value of each series of `values` (n, L, T) along its steps (NaN
+    where none): `forward_fill(values, axis=1)[:, -1]` without filling every step."""
+    if np.isfinite(values[:, -1]).all():  # the common case: every series reported last
+        return values[:, -1].copy()
+    seen = np.isfinite(values)
+    back = np.argmax(seen[:, ::-1], axis=1)  # steps from the end to the last finite one
+    at = (values.shape[1] - 1 - back)[:, None, :]
+    return np.take_along_axis(values, at, axis=1)[:, 0]
+
+
 def steps_to_timestamps(time_idx: np.ndarray) -> np.ndarray:
     """Grid step numbers to datetime64[ns] bucket starts."""
     return (np.asarray(time_idx, dtype=np.int64) * STEP_NS).astype("datetime64[ns]")

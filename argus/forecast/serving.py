@@ -196,7 +196,7 @@ class ServingForecaster:
         no_model = np.full((len(rows), len(TARGETS), self.horizon), np.nan)
         prior, unserved = self._prior(), np.zeros(len(rows), dtype=bool)
         # The usual level of a bucket reads only the week before it, the same from any origin:
-        # computed once over the whole history instead of once per origin (most of the cost).
+        # computed once over the whole history instead of once per origin.
         span = combine.RECENT_STEPS + self.horizon
         usual = combine.usual_at(long, own - combine.RECENT_STEPS, length - own + span)
         for end in range(own, length, WARM_EVERY):  # the origin is just after `end - 1`
