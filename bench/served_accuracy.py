@@ -5,9 +5,9 @@ cutoff; `POST /admin/trigger-training` (the daemon's own training defaults) and 
 then replay the rest tick by tick (each 5-minute tick is posted and its prediction cycle
 awaited) and read `GET /predictions/current` after every cycle (`--read-every`). Each
 served P50 at 1 h and 8 h is scored against naive (the last value fed) and seasonal naive
-(the value a day before) on the same points, all clipped to 0-100 as fed: relative MASE = the served
-median-over-servers MASE / the better baseline's; coverage = the share of actuals inside the
-served P10-P90.
+(the value a day before) on the same points, all clipped to 0-100 as fed: relative MASE =
+the served median-over-servers MASE / the better baseline's; coverage = the share of actuals
+inside the served P10-P90.
 
 The only setting changed is `ARGUS_CYCLE_CHECK_SECONDS` (how often the scheduler looks for a
 new bucket), so that a replay does not wait 5 s a tick; forecasts do not depend on it. By
