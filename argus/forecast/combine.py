@@ -384,7 +384,6 @@ class OnlineState:
         return trust * own + (1 - trust) * naive
 
 
-
 def _fleet_log_scale(log_scale: np.ndarray, checked: np.ndarray) -> np.ndarray:
     """(T, B) the band factor's log averaged over servers that have been checked."""
     if not len(log_scale):
